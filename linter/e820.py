@@ -299,3 +299,26 @@ def sanitized(
                 pending_type = current
             last_type = current
     return result
+
+
+def coverage(
+    entries: Sequence[tuple[int, int, int]], start: int, end: int
+) -> list[tuple[int, int, int]]:
+    """``[start, end)`` cut by a sanitized table: (start, end, type) pieces, type 0 for holes."""
+    pieces: list[tuple[int, int, int]] = []
+    pos = start
+    for addr, size, etype in sorted(entries):
+        e_end = addr + size
+        if e_end <= pos or addr >= end:
+            continue
+        if addr > pos:
+            pieces.append((pos, addr, 0))
+            pos = addr
+        stop = min(e_end, end)
+        pieces.append((pos, stop, etype))
+        pos = stop
+        if pos >= end:
+            break
+    if pos < end:
+        pieces.append((pos, end, 0))
+    return pieces

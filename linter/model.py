@@ -43,6 +43,9 @@ class Region:
     approximate: bool = False
     slot: int | None = None
     stale: bool = False
+    #: Parts of the region that were not usable RAM in the table the search saw:
+    #: (start, end, type), type 0 for a hole.
+    clashes: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def end(self) -> int | None:

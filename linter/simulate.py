@@ -16,7 +16,17 @@ from . import params as P
 from .cmdline import Cmdline, Param, parse
 from .dialects import rfc
 from .dialects.memblock import DEFAULT_HEADROOM, Memblock
-from .e820 import RAM, RESERVED, RESERVED_KERN, U64, Entry, Table, type_name
+from .e820 import (
+    RAM,
+    RESERVED,
+    RESERVED_KERN,
+    U64,
+    Entry,
+    Table,
+    coverage,
+    sanitized,
+    type_name,
+)
 from .kernel import Kernel, kernel_for
 from .model import (
     INVALID,
@@ -239,6 +249,11 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
         status = UNNAMED
     stale = " (a slot past the end of the table: stale contents)" if found.stale else ""
     note = "" if refused is None else f"reserved but not named: {refused}"
+    clashes = tuple(
+        piece
+        for piece in coverage(sanitized(t.slots[: t.nr_entries]), start, start + size)
+        if piece[2] not in (RAM, RESERVED_KERN)
+    )
     t.range_add(start, size, RESERVED)
     boot.regions.append(
         make(
@@ -247,6 +262,7 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
             status=status,
             note=note,
             slot=found.slot,
+            clashes=clashes,
             stale=found.stale,
         )
     )

@@ -1,0 +1,162 @@
+"""What a rule is: a module with a code, a slug, a severity, a four-part docstring and a check.
+
+A rule module in ``rules/`` (or in ``--rules-dir``, or behind the ``memmap_lint.rules`` entry
+point) defines::
+
+    CODE = "MM301"
+    NAME = "region-does-not-fit"
+    SEVERITY = "error"          # error | warning | info
+    SCOPE = "host"              # host (check(ctx: HostContext)) or fleet (check(ctx: FleetContext))
+    NEEDS_E820 = True           # False: runs on a bare command line too (pre-commit without hardware)
+
+    def check(ctx) -> Iterable[Hit]: ...
+
+and its docstring holds four sections: "What it finds", "Why it matters", "Example", "How to fix".
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cmdline import Cmdline, Param
+from .findings import SEVERITIES, Location
+from .kernel import Kernel
+from .model import Simulation
+
+DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One problem a rule found.
+
+    ``param`` is the parameter it concerns; ``offset`` the character in the command line to point
+    at (default: the parameter's start); ``text`` the parameter as written when it is a part of
+    one (a memmap piece). ``host`` names another host (fleet rules).
+    """
+
+    message: str
+    param: Param | None = None
+    offset: int | None = None
+    text: str | None = None
+    severity: str | None = None
+    host: str | None = None
+
+    def shown(self) -> str:
+        if self.text is not None:
+            return self.text
+        return self.param.raw if self.param else ""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Configurable limits (``[tool.memmap-lint]`` / ``.memmap-lint.yaml``)."""
+
+    large_reservation_share: float = 0.10
+    low_memory_limit: int = 1 << 32
+    max_capture_age_days: int = 90
+    headroom: int = 64 << 20
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.large_reservation_share,
+            self.low_memory_limit,
+            self.max_capture_age_days,
+            self.headroom,
+        )
+
+
+@dataclass(frozen=True)
+class HostContext:
+    """What a host rule sees. ``sim`` is None when the host has no e820 map."""
+
+    host: str
+    cmdline: Cmdline
+    kernel: Kernel
+    sim: Simulation | None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    #: Maps a command-line character offset to its place in a file (offset None: the host's own
+    #: place, e.g. its line in the inventory; result None: no file).
+    locate: Callable[[int | None], Location | None] = field(default=lambda _offset: None)
+
+
+@dataclass(frozen=True)
+class FleetContext:
+    """What a fleet rule sees: every host of the run that has a simulation."""
+
+    hosts: tuple[HostContext, ...]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A loaded rule module."""
+
+    code: str
+    name: str
+    severity: str
+    scope: str
+    needs_e820: bool
+    doc: str
+    check: Callable[[Any], Iterable[Hit]]
+    origin: str
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of the "What it finds" section."""
+        section = self.section("What it finds") or self.doc
+        first = " ".join(section.split())
+        return first.split(". ")[0].rstrip(".") + "." if first else ""
+
+    def section(self, title: str) -> str:
+        """The text of one of the four doc sections."""
+        lines = self.doc.splitlines()
+        out: list[str] = []
+        inside = False
+        for line in lines:
+            stripped = line.strip()
+            if stripped.rstrip(":") in DOC_SECTIONS:
+                inside = stripped.rstrip(":") == title
+                continue
+            if inside:
+                out.append(line)
+        return "\n".join(out).strip()
+
+
+class RuleError(Exception):
+    """A rule module that does not follow the contract."""
+
+
+def rule_from_module(module: types.ModuleType) -> Rule:
+    """Validate a module against the rule contract and wrap it."""
+    origin = getattr(module, "__file__", None) or module.__name__
+    try:
+        code = module.CODE
+        name = module.NAME
+        severity = module.SEVERITY
+        check = module.check
+    except AttributeError as exc:
+        raise RuleError(f"{origin}: not a rule module ({exc})") from exc
+    scope = getattr(module, "SCOPE", "host")
+    if severity not in SEVERITIES:
+        raise RuleError(f"{origin}: SEVERITY must be one of {', '.join(SEVERITIES)}")
+    if scope not in ("host", "fleet"):
+        raise RuleError(f"{origin}: SCOPE must be host or fleet")
+    doc = (module.__doc__ or "").strip()
+    missing = [s for s in DOC_SECTIONS if s not in doc]
+    if missing:
+        raise RuleError(f"{origin}: the docstring lacks {', '.join(missing)}")
+    return Rule(
+        code=str(code),
+        name=str(name),
+        severity=str(severity),
+        scope=str(scope),
+        needs_e820=bool(getattr(module, "NEEDS_E820", True)),
+        doc=doc,
+        check=check,
+        origin=origin,
+    )
