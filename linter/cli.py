@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import __version__
-from .errors import LintError
+from .errors import LintError, LintErrors
+from .findings import SEVERITIES, rank
 from .kernel import kernel_for
 from .model import DIALECTS
 from .output import write_output
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -42,6 +47,79 @@ def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.set_defaults(func=_cmd_simulate)
 
 
+def _lint_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "lint",
+        help="lint inventories and boot config files (the default command)",
+        description="Lint every host of an inventory (or a boot config file) with every rule.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="inventory file or directory")
+    p.add_argument("--kind", choices=("inventory",), help="what PATH is (default: detected)")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="only these rules: codes, prefixes or slugs, comma-separated",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="not these rules: codes, prefixes or slugs, comma-separated",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=None,
+        help="exit 1 when a finding of this severity or worse exists (default: warning)",
+    )
+    p.add_argument("--config", metavar="FILE", help="config file (default: found upward)")
+    p.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="load more rule modules from DIR",
+    )
+    p.add_argument(
+        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
+    )
+    p.add_argument(
+        "--collect",
+        choices=("never", "missing", "always"),
+        default="never",
+        help="collect captures over SSH (default: never)",
+    )
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel SSH connections")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(func=_cmd_lint)
+
+
+def _rules_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "rules",
+        help="list the rules, or explain one",
+        description="List every rule, or print one rule's documentation.",
+    )
+    p.add_argument("--explain", metavar="CODE", help="print the documentation of one rule")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    p.set_defaults(func=_cmd_rules)
+
+
+def _schema_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="print the inventory JSON Schema",
+        description="Print the JSON Schema of memmap-lint's inventory variables.",
+    )
+    p.set_defaults(func=_cmd_schema)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memmap-lint",
@@ -49,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"memmap-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _lint_parser(sub)
     _simulate_parser(sub)
+    _rules_parser(sub)
+    _schema_parser(sub)
     return parser
 
 
@@ -75,6 +156,129 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .config import Config, find_config, load_config
+    from .errors import LintErrors
+    from .inventory import load_inventory, select_hosts
+    from .lint import Linter, collect_inputs
+    from .registry import load_rules, select
+
+    errors: list[LintError] = []
+    first = Path(args.paths[0])
+    config_path = Path(args.config) if args.config else find_config(first)
+    config = load_config(config_path) if config_path else Config()
+    all_rules = load_rules(args.rules_dir)
+    rules = select(
+        all_rules,
+        _split(args.select) or list(config.select),
+        [*_split(args.ignore), *config.ignore],
+    )
+    linter = Linter(rules, config)
+    results = []
+    for path in args.paths:
+        try:
+            inventory = load_inventory(path)
+        except LintErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        except LintError as exc:
+            errors.append(exc)
+            continue
+        hosts = select_hosts(inventory, args.hosts)
+        inputs, bad = collect_inputs(inventory, hosts, linter.captures)
+        errors.extend(bad)
+        results.extend(linter.lint_hosts(inputs))
+    for err in errors:
+        print(str(err), file=sys.stderr)
+    if not results and errors:
+        return EXIT_ERROR
+    _write_report(args, results, rules)
+    if errors:
+        return EXIT_ERROR
+    threshold = rank(args.fail_on or config.fail_on or "warning")
+    worst = max((rank(f.severity) for r in results for f in r.findings), default=0)
+    return EXIT_FINDINGS if worst >= threshold else EXIT_CLEAN
+
+
+def _write_report(args: argparse.Namespace, results: list[Any], rules: list[Any]) -> None:
+    from .report.github import render_github
+    from .report.json_report import render_json
+    from .report.junit import render_junit
+    from .report.sarif import render_sarif
+    from .report.text import render_text
+
+    fmt = args.format
+    chunks: Iterable[str]
+    if fmt == "json":
+        chunks = render_json(results)
+    elif fmt == "sarif":
+        chunks = render_sarif(results, rules)
+    elif fmt == "junit":
+        chunks = render_junit(results)
+    elif fmt == "github":
+        chunks = render_github(results)
+    elif fmt == "html":
+        raise LintError("MM001", "--format html is not available yet")
+    else:
+        colour = args.color == "always" or (
+            args.color == "auto"
+            and args.output is None
+            and sys.stdout.isatty()
+            and not os.environ.get("NO_COLOR")
+        )
+        chunks = render_text(results, colour)
+    write_output(chunks, args.output)
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .registry import load_rules
+
+    rules = load_rules(args.rules_dir)
+    if args.explain:
+        from .registry import matches
+
+        found = [r for r in rules if r.code == args.explain.upper() or r.name == args.explain]
+        if not found:
+            found = [r for r in rules if matches(r, args.explain)]
+        if not found:
+            raise LintError("MM001", f"no rule {args.explain} (see memmap-lint rules)")
+        for r in found:
+            write_output(f"{r.code} {r.name} ({r.severity})\n\n{r.doc}\n", None)
+        return EXIT_CLEAN
+    if args.format == "json":
+        data = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": r.severity,
+                "scope": r.scope,
+                "needs_e820": r.needs_e820,
+                "summary": r.summary,
+            }
+            for r in rules
+        ]
+        write_output(json.dumps(data, indent=2) + "\n", None)
+        return EXIT_CLEAN
+    rows = [[r.code, r.name, r.severity, r.summary] for r in rules]
+    write_output(tabulate(rows, headers=["code", "name", "severity", "finds"]) + "\n", None)
+    return EXIT_CLEAN
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .inventory import schema
+
+    write_output(json.dumps(schema(), indent=2) + "\n", None)
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``memmap-lint`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -90,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except LintError as exc:
         print(f"memmap-lint: {exc}" if not exc.path else str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except LintErrors as exc:
+        for err in exc.errors:
+            print(str(err), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("memmap-lint: interrupted", file=sys.stderr)

@@ -37,3 +37,11 @@ class LintError(Exception):
                     where += f":{self.column}"
             where += ": "
         return f"{where}{self.code} {self.message}"
+
+
+class LintErrors(Exception):
+    """Several errors found in one pass (every one is reported, none is lost)."""
+
+    def __init__(self, errors: list[LintError]) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors

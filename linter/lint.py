@@ -1,0 +1,237 @@
+"""Linting a fleet: inventory hosts -> captures -> simulations -> rules -> results.
+
+Everything keyed by content is computed once: a capture per file, a simulation per (map,
+command line, kernel), rule hits per (simulation, facts); per host only the name and the
+locations differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .captures import Capture, capture_digest, load_capture, parse_capture
+from .cmdline import Cmdline, parse
+from .config import Config
+from .engine import Engine
+from .errors import LintError
+from .findings import Finding, Location
+from .inventory import Host, Inventory, VarDef
+from .kernel import Kernel, kernel_for
+from .registry import matches
+from .results import HostResult
+from .rule import FleetContext, HostContext, Rule
+from .simulate import Options, simulate
+
+MISSING_E820 = "MM602"
+
+
+@dataclass
+class CaptureCache:
+    """Captures loaded once per file (or inline text) and their digests."""
+
+    loaded: dict[str, tuple[Capture, str]] = field(default_factory=dict)
+
+    def get(self, spec: str, base: Path, label: str) -> tuple[Capture, str]:
+        if "\n" in spec:
+            key = "inline:" + spec
+            if key not in self.loaded:
+                cap = parse_capture(spec, label)
+                self.loaded[key] = (cap, capture_digest(cap))
+            return self.loaded[key]
+        path = Path(spec) if Path(spec).is_absolute() else base / spec
+        key = str(path)
+        if key not in self.loaded:
+            cap = load_capture(path)
+            self.loaded[key] = (cap, capture_digest(cap))
+        return self.loaded[key]
+
+
+def _locator(host: Host, var: VarDef | None) -> Callable[[int | None], Location | None]:
+    host_loc = Location(host.pos.path, host.pos.line, host.pos.column)
+
+    def locate(offset: int | None) -> Location | None:
+        if offset is None or var is None:
+            return host_loc
+        line, col = var.column_of(offset)
+        return Location(var.pos.path, line, col)
+
+    return locate
+
+
+def _age_days(value: Any) -> int | None:
+    if isinstance(value, dt.datetime):
+        when = value.date()
+    elif isinstance(value, dt.date):
+        when = value
+    elif isinstance(value, str):
+        try:
+            when = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    else:
+        return None
+    return (dt.date.today() - when).days
+
+
+@dataclass
+class HostInput:
+    """What one host brings: resolved before any rule runs."""
+
+    host: Host
+    kernel: Kernel
+    cmdline: Cmdline
+    locate: Callable[[int | None], Location | None]
+    capture: Capture | None
+    digest: str | None
+    facts: dict[str, Any]
+
+
+def host_input(host: Host, captures: CaptureCache) -> HostInput:
+    """Resolve a host's kernel, command line and capture; LintError when they are unusable."""
+    kernel = kernel_for(host.get("kernel"), host.get("kernel_features") or (), host.get("dialect"))
+    cmd_var = host.vars.get("kernel_cmdline")
+    text = host.get("kernel_cmdline") or ""
+    cmdline = parse(text)
+    capture = digest = None
+    e820 = host.vars.get("e820")
+    facts: dict[str, Any] = {}
+    if isinstance(host.get("hardware"), dict):
+        facts["hardware"] = host.get("hardware")
+    if host.get("current_kernel"):
+        facts["current_kernel"] = host.get("current_kernel")
+    if e820 is not None:
+        base = Path(e820.pos.path).parent
+        try:
+            capture, digest = captures.get(str(e820.value), base, e820.pos.path)
+        except LintError as exc:
+            if exc.path and exc.path != e820.pos.path:
+                raise
+            raise LintError(
+                exc.code,
+                f"host {host.name}: e820: {exc.message}",
+                e820.pos.path,
+                e820.pos.line,
+                e820.pos.column,
+            ) from exc
+        facts["profile"] = digest
+        facts["capture"] = {
+            "path": capture.source,
+            "digest": digest,
+            "age_days": _age_days(host.get("e820_captured_at")),
+            "kernel": host.get("current_kernel"),
+        }
+    return HostInput(host, kernel, cmdline, _locator(host, cmd_var), capture, digest, facts)
+
+
+@dataclass
+class Linter:
+    """Runs the selected rules over hosts; one instance per run (it holds the memo tables)."""
+
+    rules: Sequence[Rule]
+    config: Config
+    captures: CaptureCache = field(default_factory=CaptureCache)
+    simulations: int = 0
+
+    def __post_init__(self) -> None:
+        self.engine = Engine(self.rules, dict(self.config.severity))
+        self._sims: dict[tuple[Any, ...], Any] = {}
+
+    def _simulation(self, inp: HostInput) -> Any:
+        if inp.capture is None:
+            return None
+        key = (inp.digest, inp.cmdline.text, inp.kernel)
+        if key not in self._sims:
+            self.simulations += 1
+            self._sims[key] = simulate(
+                inp.capture.entries,
+                inp.cmdline,
+                inp.kernel,
+                inp.capture.setup_data,
+                Options(headroom=self.config.thresholds.headroom),
+            )
+        return self._sims[key]
+
+    def _ignored(self, host: Host) -> tuple[str, ...]:
+        own = host.get("memmap_lint_ignore") or []
+        per_group = [c for g in host.groups for c in self.config.group_ignores.get(g, ())]
+        return (*own, *per_group)
+
+    def lint_hosts(self, inputs: Sequence[HostInput]) -> list[HostResult]:
+        results: list[HostResult] = []
+        contexts: list[HostContext] = []
+        for inp in inputs:
+            sim = self._simulation(inp)
+            ctx = HostContext(
+                inp.host.name,
+                inp.cmdline,
+                inp.kernel,
+                sim,
+                self.config.thresholds,
+                inp.facts,
+                inp.locate,
+            )
+            key = (
+                inp.digest,
+                inp.cmdline.text,
+                inp.kernel,
+                self.config.thresholds.key(),
+                json.dumps(inp.facts, sort_keys=True, default=str),
+            )
+            findings = self.engine.check_host(ctx, key)
+            ignored = self._ignored(inp.host)
+            if ignored:
+                findings = [f for f in findings if not _suppressed(f, ignored, self.rules)]
+            if sim is not None:
+                contexts.append(ctx)
+            results.append(
+                HostResult(inp.host.name, sim, tuple(findings), inp.host.groups, inp.digest)
+            )
+        by_host = {r.host: i for i, r in enumerate(results)}
+        locators = {inp.host.name: inp.locate for inp in inputs}
+        fleet = self.engine.check_fleet(
+            FleetContext(tuple(contexts), self.config.thresholds),
+            lambda h, off: locators[h](off) if h in locators else None,
+        )
+        for f in fleet:
+            i = by_host.get(f.host)
+            if i is None:
+                continue
+            r = results[i]
+            host = inputs[i].host
+            if _suppressed(f, self._ignored(host), self.rules):
+                continue
+            results[i] = HostResult(r.host, r.simulation, (*r.findings, f), r.groups, r.profile)
+        return [
+            HostResult(
+                r.host,
+                r.simulation,
+                tuple(sorted(r.findings, key=Finding.sort_key)),
+                r.groups,
+                r.profile,
+            )
+            for r in results
+        ]
+
+
+def _suppressed(f: Finding, ignored: Sequence[str], rules: Sequence[Rule]) -> bool:
+    rule = next((r for r in rules if r.code == f.code), None)
+    return rule is not None and any(matches(rule, p) for p in ignored)
+
+
+def collect_inputs(
+    inventory: Inventory, hosts: Sequence[Host], captures: CaptureCache
+) -> tuple[list[HostInput], list[LintError]]:
+    """Resolve every host; errors are gathered so that one bad host does not hide the others."""
+    inputs: list[HostInput] = []
+    errors: list[LintError] = []
+    for host in hosts:
+        try:
+            inputs.append(host_input(host, captures))
+        except LintError as exc:
+            errors.append(exc.located(inventory.path))
+    return inputs, errors
