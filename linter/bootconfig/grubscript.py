@@ -1009,6 +1009,8 @@ def resolve_default(entries: list[MenuEntry], value: str | None) -> tuple[list[i
 
 
 def _lookup(level: list[MenuEntry], spec: str) -> tuple[int, str]:
+    # A number only when nothing but `>...` follows it (ids such as machine-id names start with
+    # digits and are matched as ids).
     m = re.match(r"\s*(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))", spec)
     if m:
         hex_digits, octal, decimal = m.groups()
@@ -1019,7 +1021,8 @@ def _lookup(level: list[MenuEntry], spec: str) -> tuple[int, str]:
         else:
             number = int(decimal)
         tail = spec[m.end() :]
-        return number, tail[1:] if tail.startswith(">") else ""
+        if not tail or tail.startswith(">"):
+            return number, tail[1:]
     for i, e in enumerate(level):
         for name in (e.title, e.id):
             if name is None:
