@@ -11,7 +11,6 @@ JSON, then YAML. Each format's rules are in its module: ``captures_dmesg``, ``ca
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -37,16 +36,6 @@ def _first_line(text: str) -> str | None:
     return None
 
 
-def _is_json(text: str) -> bool:
-    if not text.lstrip().startswith(("[", "{")):
-        return False
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
 def parse_capture(text: str, source: str = "<inline>") -> Capture:
     """The capture in ``text``, its format detected; MM602 LintError on bad input."""
     if looks_like_kernel_log(text):
@@ -58,10 +47,8 @@ def parse_capture(text: str, source: str = "<inline>") -> Capture:
         return parse_sysfs_grep(text, source)
     if looks_like_iomem(first):
         return parse_iomem(text, source)
-    if _is_json(text):
-        return parse_data(text, source, as_json=True)
     if looks_like_data(text):
-        return parse_data(text, source, as_json=False)
+        return parse_data(text, source)
     raise no_map_error(source)
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from .captures_model import Capture, capture_error, no_map_error
 from .e820 import U32, U64, Entry, parse_type_name
+from .errors import LintError
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENTRY_KEYS = {"start", "end", "size", "type"}
@@ -27,12 +28,19 @@ _Mark = tuple[int | None, int | None]
 
 
 def looks_like_data(text: str) -> bool:
-    """True when the first meaningful line starts a YAML/JSON list or mapping of entries."""
+    """True when the first meaningful line starts a YAML/JSON list or mapping of entries.
+
+    A ``[`` must open a flow list of mappings (``[{``), an empty list or a line of its own: a
+    kernel log line starts with ``[`` too (``[    0.000000] ...``).
+    """
     for raw in text.split("\n"):
         line = raw.strip()
         if not line or line.startswith("#") or line == "---":
             continue
-        return line.startswith(("-", "[", "{", "e820:", "cmdline:"))
+        if line.startswith("["):
+            rest = line[1:].lstrip()
+            return rest == "" or rest.startswith(("{", "]"))
+        return line.startswith(("-", "{", "e820:", "cmdline:"))
     return False
 
 
@@ -63,20 +71,34 @@ def _yaml_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def _json_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
-    """JSON data, with YAML's node tree for locations when YAML reads the text too."""
+def _json_document(text: str, source: str) -> tuple[Any, yaml.Node | None] | None:
+    """JSON data (with YAML's node tree for locations when YAML reads the text too), or None
+    when the text is not JSON."""
+    if not text.lstrip().startswith(("[", "{")):
+        return None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise capture_error(f"invalid JSON: {err.msg}", source, err.lineno, err.colno) from None
-    except (ValueError, RecursionError) as err:
-        raise capture_error(f"invalid JSON: {err}", source) from None
+    except (ValueError, RecursionError):
+        return None
     node: yaml.Node | None = None
     try:
         node = yaml.compose(text, Loader=_Loader)
     except (yaml.YAMLError, ValueError, RecursionError):
         node = None
     return data, node
+
+
+def _json_error(text: str, source: str) -> LintError | None:
+    """The JSON parser's located error for text that starts like JSON, else None."""
+    if not text.lstrip().startswith(("[", "{")):
+        return None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as err:
+        return capture_error(f"invalid JSON: {err.msg}", source, err.lineno, err.colno)
+    except (ValueError, RecursionError) as err:
+        return capture_error(f"invalid JSON: {err}", source)
+    return None
 
 
 def _children(node: yaml.Node | None, data: Any) -> list[yaml.Node | None]:
@@ -177,9 +199,25 @@ def _entry(item: Any, node: yaml.Node | None, index: int, source: str) -> Entry:
     return Entry(start, size, etype)
 
 
-def parse_data(text: str, source: str, as_json: bool) -> Capture:
-    """Parse a YAML (or JSON) list of entries; see the module docstring."""
-    data, node = _json_document(text, source) if as_json else _yaml_document(text, source)
+def parse_data(text: str, source: str) -> Capture:
+    """Parse a JSON or YAML list of entries; see the module docstring.
+
+    Text that is valid JSON is read as JSON; otherwise as YAML. When both fail on text that
+    starts like JSON, the JSON parser's error is reported.
+    """
+    as_json = False
+    parsed = _json_document(text, source)
+    if parsed is not None:
+        as_json = True
+        data, node = parsed
+    else:
+        try:
+            data, node = _yaml_document(text, source)
+        except LintError:
+            json_error = _json_error(text, source)
+            if json_error is not None:
+                raise json_error from None
+            raise
     cmdline: str | None = None
     items = data
     if isinstance(data, dict):
