@@ -25,7 +25,7 @@ def region_json(r: Region) -> dict[str, object]:
         "align": r.align,
         "start": r.start,
         "status": r.status,
-        "param": r.text if r.kind == "memmap-wildcard" else r.param.raw,
+        "param": f"{r.param.name}={r.text}" if r.kind == "memmap-wildcard" else r.param.raw,
         "kind": r.kind,
         "approximate": r.approximate,
     }
