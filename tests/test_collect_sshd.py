@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import sshd_harness as h
-
 from memmap_lint.cache import Cache
 from memmap_lint.collect import (
     CollectFailure,
