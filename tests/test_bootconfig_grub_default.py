@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from memmap_lint.bootconfig import load_boot_config, parse_boot_text
 
 FIX = Path(__file__).parent / "fixtures" / "boot"
@@ -48,7 +47,7 @@ def test_table_6_3(value: str, in_grub_cfg: str, kernel: str) -> None:
 def test_shell_layer_matches_real_dash(value: str, in_grub_cfg: str, kernel: str) -> None:
     # Source: a real dash run of the same assignment (what grub-mkconfig's here-doc inserts).
     real = subprocess.run(
-        ["dash", "-c", f"X={value}; printf %s \"$X\""], capture_output=True, text=True, check=True
+        ["dash", "-c", f'X={value}; printf %s "$X"'], capture_output=True, text=True, check=True
     ).stdout
     assert real == in_grub_cfg
     config = parse_boot_text(f"GRUB_CMDLINE_LINUX={value}\n", "grub-default")
@@ -126,7 +125,7 @@ def test_expansion_of_earlier_variables_and_continuations() -> None:
     # Source: POSIX sh assignment semantics (checked against dash below).
     text = (
         'BASE="memmap=12M\\\\\\$4G"\n'
-        "export GRUB_CMDLINE_LINUX=\"$BASE \\\n  quiet\" # comment\n"
+        'export GRUB_CMDLINE_LINUX="$BASE \\\n  quiet" # comment\n'
         "GRUB_CMDLINE_LINUX_DEFAULT=${UNSET:-x=1}${BASE:+ y=2}\n"
     )
     config = parse_boot_text(text, "grub-default", "g")

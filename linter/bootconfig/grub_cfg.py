@@ -26,6 +26,24 @@ class ScriptResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
+#: Variables GRUB 2.06 sets before reading grub.cfg (normal/main.c ``features``).
+FEATURES = {
+    name: Traced.plain("y")
+    for name in (
+        "feature_chainloader_bpb",
+        "feature_ntldr",
+        "feature_platform_search_hint",
+        "feature_default_font_path",
+        "feature_all_video_module",
+        "feature_menuentry_id",
+        "feature_menuentry_options",
+        "feature_200_cryptodisk",
+        "feature_nativedisk_cmd",
+        "feature_timeout_style",
+    )
+}
+
+
 def _kind_of(title: str) -> str:
     return "recovery" if "recovery mode" in title.lower() else "normal"
 
@@ -42,7 +60,7 @@ def run_grub_script(
     )
     has_env = bool(context.grubenv)
     interp = Interpreter(path, context.grubenv, lambda p: has_env and p.endswith("grubenv"))
-    scope = Scope({})
+    scope = Scope(dict(FEATURES))
     top: list[MenuEntry] = []
     interp.run(nodes, scope, top)
     default = scope.env.get("default")
