@@ -44,6 +44,27 @@ def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="only these rules (codes, prefixes or slugs)",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="not these rules (codes, prefixes or slugs)",
+    )
+    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="warning",
+        help="exit 1 when a finding of this severity or worse exists",
+    )
     p.set_defaults(func=_cmd_simulate)
 
 
@@ -138,7 +159,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .captures import load_capture
     from .report.explain import explain
     from .report.json_report import report_json
+    from .cmdline import parse
+    from .engine import Engine
+    from .registry import load_rules, select
     from .results import HostResult
+    from .rule import HostContext
     from .simulate import simulate
 
     capture = load_capture(args.e820)
@@ -146,14 +171,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         kernel = kernel_for(args.kernel, args.feature, args.dialect)
     except ValueError as exc:
         raise LintError("MM604", str(exc)) from exc
-    sim = simulate(capture.entries, args.cmdline, kernel, capture.setup_data)
-    result = HostResult(host=args.e820, simulation=sim, findings=())
+    line = parse(args.cmdline)
+    sim = simulate(capture.entries, line, kernel, capture.setup_data)
+    rules = select(load_rules(args.rules_dir), _split(args.select), _split(args.ignore))
+    host = os.path.basename(args.e820.rstrip("/")) or args.e820
+    findings = Engine(rules).check_host(HostContext(host, line, kernel, sim))
+    result = HostResult(host=host, simulation=sim, findings=tuple(findings))
     if args.format == "json":
         text = json.dumps(report_json([result]), indent=2) + "\n"
     else:
-        text = "\n".join(explain(sim, args.e820)) + "\n"
+        text = "\n".join(explain(sim, args.e820, findings)) + "\n"
     write_output(text, args.output)
-    return EXIT_CLEAN
+    worst = max((rank(f.severity) for f in findings), default=0)
+    return EXIT_FINDINGS if worst >= rank(args.fail_on) else EXIT_CLEAN
 
 
 def _split(values: list[str]) -> list[str]:

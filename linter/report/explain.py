@@ -35,7 +35,10 @@ def explain(sim: Simulation, source: str, findings: Sequence[Finding] = ()) -> I
         yield "  (no parameter edits the memory map)"
     for ev in sim.events:
         mark = {"error": "!!", "warning": " !"}.get(ev.level, "  ")
-        yield f"{mark} {ev.text}"
+        shown = ev.text
+        if ev.param is not None and ev.text != ev.param.raw:
+            shown = f"{ev.param.name}={ev.text}"
+        yield f"{mark} {shown}"
         yield f"      {ev.message}"
     yield ""
     if sim.panic:
@@ -77,4 +80,8 @@ def explain(sim: Simulation, source: str, findings: Sequence[Finding] = ()) -> I
         yield ""
         yield "Findings:"
         for f in findings:
-            yield f"  {f.severity:7} {f.code} {f.message}"
+            yield (
+                f"  {f.severity:7} {f.code} {f.param}: {f.message}"
+                if f.param
+                else (f"  {f.severity:7} {f.code} {f.message}")
+            )
