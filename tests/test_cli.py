@@ -39,14 +39,15 @@ def _inventory(tmp_path: Path, cmdline: str, kernel: str = "6.1.0-28-amd64", ext
 def test_simulate_rfc_shows_both_regions_and_their_overlap() -> None:
     p = run("simulate", "--e820", str(R7625), "--cmdline",
             "memmap=12M*4096:oops memmap=12M*4096:trace ramoops.mem_name=oops", "--dialect", "rfc")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr  # the overlap is a finding
     assert "oops" in p.stdout and "trace" in p.stdout
     assert "share" in p.stdout and "the same memory" in p.stdout
 
 
 def test_simulate_stock_drops_the_ram() -> None:
     p = run("simulate", "--e820", str(R7625), "--cmdline", "memmap=12M*4096:oops", "--kernel", "6.1.0")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr
+    assert "MM105" in p.stdout
     assert "every RAM byte at or above 0xc00000" in p.stdout
     assert "unsupported" in p.stdout
 
@@ -66,6 +67,12 @@ def test_simulate_json_contract() -> None:
     }
     assert isinstance(region["start"], int)
     assert set(data["summary"]) == {"hosts", "error", "warning", "info"}
+
+
+def test_simulate_clean_exits_0() -> None:
+    p = run("simulate", "--e820", str(R7625), "--cmdline", "ro quiet", "--kernel", "6.1.0")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "physical RAM map (unchanged)" in p.stdout
 
 
 def test_simulate_bad_capture_is_one_clear_line(tmp_path: Path) -> None:
