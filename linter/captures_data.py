@@ -50,6 +50,14 @@ def _mark(node: yaml.Node | None) -> _Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _clamped(text: str, line: int, column: int) -> tuple[int, int]:
+    """A parser's position, moved back onto the text when it points past the end."""
+    lines = text.split("\n")
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, column
+
+
 def _yaml_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """The constructed document and its node tree, from one parse."""
     loader = _Loader(text)
@@ -58,8 +66,7 @@ def _yaml_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
+        line, column = _clamped(text, mark.line + 1, mark.column + 1) if mark else (None, None)
         raise capture_error(f"invalid YAML: {err.problem or err}", source, line, column) from None
     except yaml.YAMLError as err:
         raise capture_error(f"invalid YAML: {err}", source) from None

@@ -49,16 +49,16 @@ from .e820 import Entry, parse_type_name
 _FIRMWARE = re.compile(r"(?<![\w-])(BIOS-e820|BIOS-e801|BIOS-88):")
 _OTHER_TABLE = re.compile(r"(?<![\w-])(Xen|user|extended|reserve setup_data|modified):")
 _UPDATE = re.compile(r"(?<![\w-])e820: update \[")
-_UPDATE_BODY = re.compile(r"mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\] (.+?) ==> (.+?)\s*$")
+_UPDATE_BODY = re.compile(r"mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\] (.+?) ==> (.+)$")
 _OLD_UPDATE = re.compile(r"(?<![\w-])e820 update range: ")
 _OLD_UPDATE_BODY = re.compile(
-    r"([0-9a-fA-F]{1,16}) +- +([0-9a-fA-F]{1,16}) +\(([^()]*)\) ==> \(([^()]*)\)\s*$"
+    r"([0-9a-fA-F]{1,16}) +- +([0-9a-fA-F]{1,16}) +\(([^()]*)\) ==> \(([^()]*)\)[ \t]*$"
 )
 _CMDLINE = re.compile(r"(?<![\w-])Command line:(?: (.*))?$")
 _KERNEL_CMDLINE = re.compile(r"(?<![\w-])Kernel command line:(?: (.*))?$")
 _BOOTDATA = re.compile(r"Bootdata ok \(command line is (.*)\)\s*$")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.*)$")
-_SIZE_COLUMN = re.compile(r"(\d{1,20}(?:\.\d{1,20})?) ?(bytes|B|[KMGTPE]i?B)\s+")
+_SIZE_COLUMN = re.compile(r"([0-9]{1,20}(?:\.[0-9]{1,20})?) ?(bytes|B|[KMGTPE]i?B)[ \t]+")
 _OLD_BODY_START = re.compile(r"[0-9a-fA-F]{16} +- ")
 _HEX = "0123456789abcdefABCDEF"
 _NAMES_7_0 = {"system ram", "device reserved", "persistent ram"}
@@ -146,7 +146,7 @@ def _type(text: str, index: int) -> int:
     if etype is None:
         if not text.strip():
             raise _BadLine("missing e820 type", index)
-        raise _BadLine(f"unknown e820 type {text.strip()!r}", index)
+        raise _BadLine(f"unknown e820 type {text.strip()[:40]!r}", index)
     return etype
 
 

@@ -30,14 +30,31 @@ from .captures_model import (
 )
 from .e820 import Entry
 
-_GREP_LINE = re.compile(r"^(.*?)(\d+)/(start|end|type):(.*)$")
 _IOMEM_LINE = re.compile(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.*)$")
 _IOMEM_NESTED = re.compile(r"^[ \t]+[0-9a-fA-F]+-[0-9a-fA-F]+ : ")
 _FIELDS = ("start", "end", "type")
 
 
+def _grep_line(line: str) -> tuple[str, str, str, str, int] | None:
+    """``<dir>/N/field:value`` split into (dir, N, field, value, value index), or None."""
+    colon = line.find(":")
+    if colon < 0:
+        return None
+    head = line[:colon]
+    parts = head.rsplit("/", 2)
+    if len(parts) == 3:
+        prefix, number, name = parts[0] + "/", parts[1], parts[2]
+    elif len(parts) == 2:
+        prefix, number, name = "", parts[0], parts[1]
+    else:
+        return None
+    if not (number.isascii() and number.isdigit() and len(number) <= 18) or name not in _FIELDS:
+        return None
+    return prefix, number, name, line[colon + 1 :], colon + 1
+
+
 def looks_like_sysfs_grep(first_line: str) -> bool:
-    return bool(_GREP_LINE.match(first_line))
+    return _grep_line(first_line) is not None
 
 
 def looks_like_iomem(first_line: str) -> bool:
@@ -95,8 +112,8 @@ def parse_sysfs_grep(text: str, source: str) -> Capture:
         line = raw.rstrip("\r")
         if not line.strip():
             continue
-        match = _GREP_LINE.match(line)
-        if not match:
+        parsed = _grep_line(line)
+        if parsed is None:
             raise capture_error(
                 "expected '<dir>/N/start:', '<dir>/N/end:' or '<dir>/N/type:' "
                 "(the output of `grep . /sys/firmware/memmap/*/*`)",
@@ -104,7 +121,7 @@ def parse_sysfs_grep(text: str, source: str) -> Capture:
                 lineno,
                 1,
             )
-        prefix, number, name, value = match.groups()
+        prefix, number, name, value, value_index = parsed
         if directory is None:
             directory = prefix
         elif prefix != directory:
@@ -119,10 +136,10 @@ def parse_sysfs_grep(text: str, source: str) -> Capture:
                 f"{number}/{name} given twice (first at line {at[name][0]})",
                 source,
                 lineno,
-                match.start(3) + 1,
+                value_index - len(name),
             )
         fields[name] = value
-        at[name] = (lineno, match.start(4) + 1)
+        at[name] = (lineno, value_index + 1)
     if not found:
         raise no_map_error(source)
     entries: list[Entry] = []
@@ -149,7 +166,8 @@ def load_memmap_dir(path: Path) -> Capture:
     numbered: list[tuple[int, Path]] = []
     try:
         for child in path.iterdir():
-            if child.name.isdigit() and child.is_dir():
+            name = child.name
+            if name.isascii() and name.isdigit() and len(name) <= 18 and child.is_dir():
                 numbered.append((int(child.name), child))
     except OSError as err:
         raise capture_error(f"cannot read {source}: {err.strerror or err}", source) from None
