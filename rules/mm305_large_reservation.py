@@ -1,0 +1,59 @@
+"""A region that takes a large share of the machine's RAM.
+
+What it finds:
+    A placed ``memmap=nn*align:name`` or ``reserve_mem=`` region whose size is more than
+    ``thresholds.large_reservation_share`` (10 % by default) of the RAM in the host's firmware
+    map. Regions that are not placed are MM301's (or MM105's/MM106's when the kernel does not
+    support them).
+
+Why it matters:
+    The memory is taken away before the page allocator sees it: an RFC region becomes an e820
+    reserved entry, a ``reserve_mem=`` region a memblock reservation (reference 4.3, 7.2). The
+    kernel and applications can never use it, on every boot. Consumers need little: ramoops keeps
+    its records, console and ftrace zones in a few MiB (reference 5.1); a boot-mapped trace
+    instance needs its ring buffer. A size typed with the wrong suffix (``12G`` for ``12M``) is
+    the usual cause.
+
+Example:
+    ``reserve_mem=12G:4096:oops`` on a machine with 32 GiB of RAM.
+
+How to fix:
+    Reserve what the consumer needs (for ramoops: the sum of record, console, ftrace and pmsg
+    sizes), or raise ``large_reservation_share`` in the configuration if the size is intended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from memmap_lint.rule import Hit, HostContext
+from memmap_lint.rules._mm3_common import held, ram_bytes, shown
+from memmap_lint.sizes import human
+
+CODE = "MM305"
+NAME = "large-reservation"
+SEVERITY = "warning"
+NEEDS_E820 = True
+
+
+def check(ctx: HostContext) -> Iterator[Hit]:
+    sim = ctx.sim
+    if sim is None or sim.panic:
+        return
+    total = ram_bytes(sim.firmware)
+    share = ctx.thresholds.large_reservation_share
+    if not total:
+        return
+    for _index, region in held(sim):
+        part = region.size / total
+        if part <= share:
+            continue
+        yield Hit(
+            f"{shown(region)} takes {human(region.size)}, {part:.0%} of the machine's "
+            f"{human(total)} of RAM (the limit is {share:.0%}): the kernel and applications never "
+            "get this memory, on every boot. A ramoops region needs a few MiB, a trace instance its "
+            "ring buffer: check the size and its suffix.",
+            param=region.param,
+            offset=region.offset,
+            text=shown(region) if region.kind == "memmap-wildcard" else None,
+        )
