@@ -223,7 +223,7 @@ def _add(run: _Run, parsed: _Range, lineno: int) -> None:
         run.lines.append(lineno)
 
 
-def _first_value(found: list[str | None]) -> str | None:
+def _first_value(found: list[str]) -> str | None:
     return found[0] if found else None
 
 
@@ -234,11 +234,12 @@ def parse_kernel_log(text: str, source: str) -> Capture:
     user = _Run()
     setup_data: list[tuple[int, int]] = []
     last_update_line = 0
-    cmdlines: list[str | None] = []
-    kernel_cmdlines: list[str | None] = []
-    bootdata: list[str | None] = []
+    cmdlines: list[str] = []
+    kernel_cmdlines: list[str] = []
+    bootdata: list[str] = []
     panic: str | None = None
-    # Index of the last line of each table run, and whether other lines followed it.
+    # Table groups whose run is still going (last line number), and groups whose run was
+    # ended by another line: a later line of an ended group starts a second map.
     open_run: dict[str, int] = {}
     closed: set[str] = set()
 
