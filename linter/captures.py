@@ -61,7 +61,7 @@ def load_capture(path: str | os.PathLike[str]) -> Capture:
     try:
         data = where.read_bytes()
     except OSError as err:
-        raise capture_error(f"cannot read {source}: {err.strerror or err}", source) from None
+        raise capture_error(f"cannot read the capture: {err.strerror or err}", source) from None
     return parse_capture(data.decode("utf-8", "replace"), source)
 
 

@@ -170,7 +170,7 @@ def load_memmap_dir(path: Path) -> Capture:
             if name.isascii() and name.isdigit() and len(name) <= 18 and child.is_dir():
                 numbered.append((int(child.name), child))
     except OSError as err:
-        raise capture_error(f"cannot read {source}: {err.strerror or err}", source) from None
+        raise capture_error(f"cannot read the capture: {err.strerror or err}", source) from None
     if not numbered:
         raise no_map_error(source)
     entries: list[Entry] = []
@@ -184,7 +184,7 @@ def load_memmap_dir(path: Path) -> Capture:
                 continue
             except OSError as err:
                 raise capture_error(
-                    f"cannot read {os.fspath(file)}: {err.strerror or err}", source
+                    f"cannot read the capture: {err.strerror or err}", os.fspath(file)
                 ) from None
         entries.append(_memmap_entry(fields, child.name, os.fspath(child), {}))
     return Capture(
