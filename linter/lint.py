@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .captures import Capture, capture_digest, load_capture, parse_capture
 from .cmdline import Cmdline, parse
@@ -26,6 +26,9 @@ from .registry import matches
 from .results import HostResult
 from .rule import FleetContext, HostContext, Rule
 from .simulate import Options, simulate
+
+if TYPE_CHECKING:
+    from .collect_run import Outcome
 
 MISSING_E820 = "MM602"
 
@@ -224,14 +227,27 @@ def _suppressed(f: Finding, ignored: Sequence[str], rules: Sequence[Rule]) -> bo
 
 
 def collect_inputs(
-    inventory: Inventory, hosts: Sequence[Host], captures: CaptureCache
+    inventory: Inventory,
+    hosts: Sequence[Host],
+    captures: CaptureCache,
+    collected: Mapping[str, Outcome] | None = None,
 ) -> tuple[list[HostInput], list[LintError]]:
-    """Resolve every host; errors are gathered so that one bad host does not hide the others."""
+    """Resolve every host; errors are gathered so that one bad host does not hide the others.
+
+    ``collected`` holds the SSH collection outcome of the hosts that were collected
+    (``lint_collected.with_collected`` merges each into the host's input).
+    """
     inputs: list[HostInput] = []
     errors: list[LintError] = []
+    now = dt.datetime.now(dt.timezone.utc)
     for host in hosts:
         try:
-            inputs.append(host_input(host, captures))
+            inp = host_input(host, captures)
+            if collected is not None and host.name in collected:
+                from .lint_collected import with_collected
+
+                inp = with_collected(inp, collected[host.name], now)
+            inputs.append(inp)
         except LintError as exc:
             errors.append(exc.located(inventory.path))
     return inputs, errors

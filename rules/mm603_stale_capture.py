@@ -1,40 +1,32 @@
-"""The host's e820 capture may no longer describe its firmware.
+"""The firmware map used for a host may not be the one it has now.
 
 What it finds:
-    Using the host facts ``facts["capture"]`` (``age_days``, ``kernel``: the release running
-    when it was captured, and, when the collector records them, ``bios`` and ``product``) and
-    ``facts["hardware"]`` (``bios``, ``product``: what the host has now):
-
-    * the capture is older than ``max_capture_age_days`` (default 90);
-    * the firmware changed since: another BIOS version or another product than at capture.
-
-    Facts that are missing are not guessed: the corresponding check is skipped. The kernel
-    that ran at capture (``capture["kernel"]``) is deliberately not compared with the next
-    one: the ``BIOS-e820`` lines and ``/sys/firmware/memmap`` are the firmware's table before
-    any kernel edit (reference 3.8 steps 1-2), the parser reads both label sets, and the
-    setup_data blocks a capture records are carved out only after ``parse_early_param()``, so
-    neither the RFC search nor memblock sees them differently. A kernel difference that would
-    matter (e.g. the EFI stub's conversion of the EFI map changing between releases) is not
-    established in the reference.
+    A host whose e820 capture is older than ``max-capture-age-days`` (default 90; the age comes
+    from the inventory's ``e820_captured_at`` or from when the facts were collected), or whose
+    map is known to be out of date: collection failed and the map is an older cached one, or
+    the host reported a different map than the inventory's capture file. The rule reads the host
+    fact ``capture`` (``age_days``, ``collected_at``, and ``stale``: the reasons collection
+    found) and ``ctx.thresholds.max_capture_age_days``. One finding per host, every reason in it.
 
 Why it matters:
-    Every placement finding is computed from the captured firmware map. A BIOS update, a
-    change of DIMMs or a moved machine changes the map (Ard Biesheuvel, POC thread: even
-    attached displays or USB devices change the EFI map; reference 7.4), and the prediction
-    is then about another machine.
+    Where a region lands is decided by the firmware map (arch/x86/kernel/e820.c): a BIOS update,
+    added or removed DIMMs, or a change of the memory layout options move every usable range, so
+    a region planned on an old map may not fit, may overlap, or may land elsewhere, and what
+    was persisted in it (ramoops records, a boot-mapped trace buffer) is lost on that boot.
 
 Example:
-    ``facts: {capture: {age_days: 200, kernel: 6.1.0-28-amd64}}`` with the default threshold.
+    ``db-01`` was captured in January with BIOS 1.8; it runs 1.10 now and its top usable range
+    ends 64 MiB lower. MM603 is reported with the capture's date.
 
 How to fix:
-    Re-collect the map (``memmap-lint collect INVENTORY`` or ``--collect always``), after the
-    firmware update.
+    Capture the map again (``memmap-lint collect INVENTORY`` or ``grep .
+    /sys/firmware/memmap/*/*`` on the host) and update ``e820``/``e820_captured_at``; fix
+    collection (MM601) so that fresh facts replace the cached ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
 
@@ -44,29 +36,20 @@ SEVERITY = "warning"
 NEEDS_E820 = True
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def check(ctx: HostContext) -> Iterator[Hit]:
-    capture = _mapping(ctx.facts.get("capture"))
-    hardware = _mapping(ctx.facts.get("hardware"))
-    if not capture:
+    capture = ctx.facts.get("capture")
+    if not isinstance(capture, dict):
         return
-    where = f" ({capture['path']})" if isinstance(capture.get("path"), str) else ""
+    reasons = [str(r) for r in capture.get("stale") or ()]
     age = capture.get("age_days")
     limit = ctx.thresholds.max_capture_age_days
-    if isinstance(age, (int, float)) and not isinstance(age, bool) and age > limit:
+    if isinstance(age, int) and age > limit:
+        when = capture.get("collected_at")
+        taken = f" (taken {when})" if when else ""
+        reasons.insert(0, f"the capture is {age} days old{taken}, older than {limit} days")
+    if reasons:
         yield Hit(
-            f"the e820 capture{where} is {age:g} days old (limit {limit}): firmware updates or "
-            "memory changes since then are not in it, so every placement finding may describe "
-            "another map. Re-collect it (memmap-lint collect, or --collect always)."
+            "the firmware map this host was checked against may not be its map now: "
+            + "; ".join(reasons)
+            + ". Placements are only as good as the map: capture it again."
         )
-    for key, label in (("bios", "BIOS version"), ("product", "product")):
-        then, now = capture.get(key), hardware.get(key)
-        if isinstance(then, str) and isinstance(now, str) and then and now and then != now:
-            yield Hit(
-                f"the e820 capture{where} was taken with {label} '{then}', the host now has "
-                f"'{now}': the firmware builds the e820 map, so the captured one may no longer "
-                "be this host's. Re-collect it."
-            )

@@ -1,0 +1,74 @@
+"""A host memmap-lint was asked to collect over SSH and could not.
+
+What it finds:
+    A host of ``memmap-lint collect`` or ``--collect missing|always`` whose collection failed,
+    with the cause: the connection was refused or timed out, the port does not speak SSH,
+    authentication failed, the host key is unknown or has changed (both fingerprints are in the
+    message), the remote side refused to run the command or to read the files (permission),
+    its output was larger than the cap, or it was not what the collector's script prints.
+    Reported at the host's line in the inventory. The rule reads the host fact
+    ``collect_failure`` (cause, message, address, attempts) that collection sets.
+
+Why it matters:
+    Without the host's firmware map, every rule that places a region (MM3xx) cannot run for it,
+    and the command line the host boots next is unknown unless the inventory gives it: the host
+    is not checked, not found clean. When earlier facts are cached they are used, and MM603 says
+    how old they are.
+
+Example:
+    ``inventory.yaml:14:5: MM601 host unknown host key: host key for [10.0.3.11]:22 is not
+    known: the server offers ssh-ed25519 SHA256:...``
+
+How to fix:
+    Follow the cause: start or reach the host, fix the key or user (``ansible_user``,
+    ``ansible_ssh_private_key_file``, ``~/.ssh/config``), verify an unknown host key and add it
+    to known_hosts (or run once with ``--accept-new``), set ``memmap_lint_sudo: true`` where
+    /sys/firmware/memmap is not readable. Or give the host an ``e820`` capture in the inventory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from memmap_lint.rule import Hit, HostContext
+
+CODE = "MM601"
+NAME = "host-unreachable"
+SEVERITY = "error"
+NEEDS_E820 = False
+
+#: Each collector cause in words (``ssh_facts.FailureCause``).
+CAUSES = {
+    "refused": "connection refused",
+    "timeout": "timed out",
+    "unreachable": "unreachable",
+    "not-ssh": "not an SSH server",
+    "closed": "connection closed",
+    "auth": "authentication failed",
+    "hostkey-unknown": "unknown host key",
+    "hostkey-changed": "host key changed",
+    "permission": "permission denied",
+    "output-too-large": "output too large",
+    "garbage": "garbage output",
+    "command-failed": "command failed",
+    "config": "bad SSH settings",
+    "error": "collection error",
+}
+
+
+def check(ctx: HostContext) -> Iterator[Hit]:
+    failure = ctx.facts.get("collect_failure")
+    if not isinstance(failure, dict):
+        return
+    cause = str(failure.get("cause", "error"))
+    words = CAUSES.get(cause, cause)
+    message = str(failure.get("message", ""))
+    attempts = failure.get("attempts", 1)
+    tries = f" (after {attempts} attempts)" if isinstance(attempts, int) and attempts > 1 else ""
+    if "capture" in ctx.facts:
+        then = "linted with its last cached facts"
+    elif ctx.sim is not None:
+        then = "linted with the inventory's capture"
+    else:
+        then = "linted without a firmware map: placement rules did not run"
+    yield Hit(f"host {words}{tries}: {message}; the host was {then}")
