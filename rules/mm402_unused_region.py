@@ -37,6 +37,7 @@ from ._consumers_common import (
     RESERVE_MEM,
     close_names,
     consumers_of,
+    found_region,
     kind_supported,
     requests,
 )
@@ -67,6 +68,8 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             continue  # table full: MM204
         if req.name in used:
             continue
+        if ctx.sim is not None and found_region(ctx, req.name, req.kind) is None:
+            continue  # nothing is held: MM301 (or MM1xx/MM2xx) reports why
         similar = close_names(req.name, used)
         hint = ""
         if similar:

@@ -48,6 +48,7 @@ from ._consumers_common import (
     RESERVE_MEM,
     TRACE_AT_SINCE,
     consumers_of,
+    found_region,
     ramoops_kind,
     requests,
     since,
@@ -79,6 +80,8 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     for region, users in consumers_of(ctx).items():
         if region not in requested:
             continue
+        if ctx.sim is not None and found_region(ctx, region, RESERVE_MEM) is None:
+            continue  # not placed: MM301 and friends report why
         for who, _param, _offset in users:
             if who == "ramoops" and ramoops_kind(ctx.kernel) != RESERVE_MEM:
                 continue
