@@ -1,0 +1,59 @@
+"""A named region whose name is empty.
+
+What it finds:
+    The RFC wildcard ``memmap=nn*align:`` (nothing after the ``:``) and ``reserve_mem=size:align:``
+    with an empty name or a name of only whitespace (possible inside quotes).
+
+Why it matters:
+    The RFC's ``e820_add_mmap()`` refuses an empty name with ``-EINVAL``, which the caller ignores:
+    the memory is still reserved, but no name is recorded, so ``memmap_named()`` never finds it:
+    reserved memory nobody can use. ``reserve_mem()`` requires 1 to 15 characters with at least
+    one that is not whitespace and otherwise returns ``-EINVAL``: nothing is reserved, silently up
+    to at least 6.12 (RFC patch; mm/memblock.c; reference 4.2 and 7.2).
+
+Example:
+    ``memmap=12M*4096: ramoops.mem_name=oops`` (the name was forgotten).
+
+How to fix:
+    Name the region and use the same name in its consumer: ``reserve_mem=12M:4096:oops
+    ramoops.mem_name=oops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from memmap_lint.rule import Hit, HostContext
+from memmap_lint.sizes import human
+
+from ._cmdline_common import named_pieces
+
+CODE = "MM201"
+NAME = "name-empty"
+SEVERITY = "error"
+NEEDS_E820 = False
+
+
+def check(ctx: HostContext) -> Iterator[Hit]:
+    for req in named_pieces(ctx.cmdline, ctx.kernel):
+        assert req.name is not None
+        if req.name.strip():
+            continue
+        blank = "empty" if not req.name else "only whitespace"
+        if req.kind == "reserve_mem":
+            effect = (
+                "reserve_mem() needs a name with a visible character and returns -EINVAL "
+                "(no message up to at least 6.12): nothing is reserved"
+            )
+        else:
+            effect = (
+                f"the RFC kernel reserves the {human(req.size)} but e820_add_mmap() refuses the "
+                "name, so no consumer can ever find that memory"
+            )
+        yield Hit(
+            f"{req.text}: the name is {blank}; {effect}. Add a name (1 to 15 bytes) and give the "
+            "same name to the consumer (ramoops.mem_name=, trace_instance=...@NAME).",
+            param=req.param,
+            offset=req.name_offset,
+            text=req.text,
+        )
