@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from memmap_lint.cmdline import Param
 from memmap_lint.e820 import RAM, RESERVED_KERN, U64, Entry
-from memmap_lint.model import INVALID, MAINLINE, NO_FIT, RFC, UNSUPPORTED, Region, Simulation
+from memmap_lint.model import INVALID, NO_FIT, RFC, UNSUPPORTED, Region, Simulation
 from memmap_lint.params import memmap_items, read_mem, read_reserve_mem
 from memmap_lint.rule import HostContext
 from memmap_lint.simulate import Options, simulate
@@ -70,7 +70,9 @@ def rerun(ctx: HostContext, text: str) -> Simulation:
     memblock counts as memory, so placements do not depend on them.
     """
     assert ctx.sim is not None
-    return simulate(ctx.sim.firmware, text, ctx.kernel, (), Options(headroom=ctx.thresholds.headroom))
+    return simulate(
+        ctx.sim.firmware, text, ctx.kernel, (), Options(headroom=ctx.thresholds.headroom)
+    )
 
 
 def cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -87,7 +89,7 @@ def cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
 def same_shape(a: Simulation, b: Simulation) -> bool:
     """Whether two simulations have corresponding regions (same count, kinds and names)."""
     return len(a.regions) == len(b.regions) and all(
-        x.kind == y.kind and x.name == y.name for x, y in zip(a.regions, b.regions)
+        x.kind == y.kind and x.name == y.name for x, y in zip(a.regions, b.regions, strict=True)
     )
 
 

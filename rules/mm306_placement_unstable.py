@@ -183,9 +183,7 @@ def check(ctx: FleetContext) -> Iterator[Hit]:
                     f"({_hardware_text(host)}) with a different firmware map: the address follows "
                     "the map, so a firmware update, a hardware change or even an attached device "
                     "(the EFI memory map changes with them) that alters this host's map moves the "
-                    "region the same way, and what it kept is lost on that boot."
-                    + also
-                    + approx,
+                    "region the same way, and what it kept is lost on that boot." + also + approx,
                     param=region.param,
                     offset=region.offset,
                     text=shown(region) if region.kind == "memmap-wildcard" else None,
