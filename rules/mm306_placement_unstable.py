@@ -1,9 +1,9 @@
 """Hosts whose region of one name lands at different addresses on the same map or hardware.
 
 What it finds:
-    A fleet rule. Hosts with the same firmware map (the host fact ``profile`` when given,
-    otherwise the captured map itself) whose region of one name is placed at different addresses:
-    something host-specific moves it, and the finding names the command-line or kernel
+    Hosts with the same firmware map (the host fact ``profile`` when given, otherwise the
+    captured map itself) whose region of one name is placed at different addresses (a fleet
+    rule): something host-specific moves it, and the finding names the command-line or kernel
     difference. Hosts with the same hardware identity (the host fact ``hardware``: product and
     BIOS) but different maps whose region lands at different addresses get a finding too: the
     address follows the firmware map. Each host that differs from the address most hosts share
