@@ -12,6 +12,12 @@ Keys (the same in both files; ``-`` and ``_`` are interchangeable)::
     low-memory-limit = "4G"          # MM304
     max-capture-age-days = 90        # MM603
     headroom = "64M"                 # memory setup_arch() takes before reserve_mem runs
+    [tool.memmap-lint.boot-files]    # hardware for boot files: glob (relative to this file) ->
+    "etc/default/grub" = {e820 = "captures/r740.txt", kernel = "6.12.0-1-amd64"}
+    "boot/loader/entries/*.conf" = {inventory = "inventory/prod.yaml", host = "db-01"}
+
+``boot-files`` values take ``e820`` (a capture, relative to the config file), ``kernel``,
+``kernel-features``, ``dialect``, ``hardware``, or ``inventory`` + ``host`` (that host's).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class Config:
     group_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: Glob of boot files (relative to the config file) -> hardware profile (linter/bootlint.py).
+    boot_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def find_config(start: Path) -> Path | None:
@@ -87,7 +95,15 @@ def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
 def parse_config(data: Mapping[str, Any], path: str) -> Config:
     """Validate the settings mapping; MM003 names the bad key."""
     norm = {str(k).replace("_", "-"): v for k, v in data.items()}
-    known = {"select", "ignore", "severity", "per-group-ignores", "fail-on", "thresholds"}
+    known = {
+        "select",
+        "ignore",
+        "severity",
+        "per-group-ignores",
+        "fail-on",
+        "thresholds",
+        "boot-files",
+    }
     for key in norm:
         if key not in known:
             raise LintError(
@@ -129,7 +145,35 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         },
         fail_on=fail_on,
         thresholds=thresholds,
+        boot_files=_boot_files(norm.get("boot-files") or {}, path),
     )
+
+
+_PROFILE_KEYS = {"e820", "kernel", "kernel-features", "dialect", "hardware", "inventory", "host"}
+
+
+def _boot_files(value: Any, path: str) -> dict[str, dict[str, Any]]:
+    """``boot-files``: glob -> {e820, kernel, kernel-features, dialect, hardware} or
+    {inventory, host}; keys normalized to underscores."""
+    if not isinstance(value, dict):
+        raise LintError("MM003", "boot-files: expected a table of GLOB = {e820, kernel, ...}", path)
+    out: dict[str, dict[str, Any]] = {}
+    for glob, spec in value.items():
+        if not isinstance(spec, dict):
+            raise LintError("MM003", f"boot-files.{glob}: expected a table", path)
+        norm = {str(k).replace("_", "-"): v for k, v in spec.items()}
+        unknown = sorted(set(norm) - _PROFILE_KEYS)
+        if unknown:
+            raise LintError(
+                "MM003",
+                f"boot-files.{glob}: unknown key(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(_PROFILE_KEYS))})",
+                path,
+            )
+        if ("inventory" in norm) != ("host" in norm):
+            raise LintError("MM003", f"boot-files.{glob}: inventory and host go together", path)
+        out[str(glob)] = {k.replace("-", "_"): v for k, v in norm.items()}
+    return out
 
 
 def load_config(path: Path) -> Config:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .bootview import BootView
 from .captures import Capture, capture_digest, load_capture, parse_capture
 from .cmdline import Cmdline, parse
 from .config import Config
@@ -92,6 +93,8 @@ class HostInput:
     capture: Capture | None
     digest: str | None
     facts: dict[str, Any]
+    #: The boot entry the command line comes from (boot files, inventory ``boot_files``).
+    boot: BootView | None = None
 
 
 def host_input(host: Host, captures: CaptureCache) -> HostInput:
@@ -100,6 +103,20 @@ def host_input(host: Host, captures: CaptureCache) -> HostInput:
     cmd_var = host.vars.get("kernel_cmdline")
     text = host.get("kernel_cmdline") or ""
     cmdline = parse(text)
+    locate = _locator(host, cmd_var)
+    boot: BootView | None = None
+    if host.get("boot_files"):
+        from .bootlint import boot_locator, inventory_boot
+
+        files = host.vars["boot_files"]
+        try:
+            found = inventory_boot(host.get("boot_files"), Path(files.pos.path).parent)
+        except LintError as exc:
+            raise exc.located(files.pos.path) from exc
+        if found is not None:
+            boot = found
+            cmdline = parse(boot.entry.cmdline)
+            locate = boot_locator(boot, files.pos.path)
     capture = digest = None
     e820 = host.vars.get("e820")
     facts: dict[str, Any] = {}
@@ -128,7 +145,7 @@ def host_input(host: Host, captures: CaptureCache) -> HostInput:
             "age_days": _age_days(host.get("e820_captured_at")),
             "kernel": host.get("current_kernel"),
         }
-    return HostInput(host, kernel, cmdline, _locator(host, cmd_var), capture, digest, facts)
+    return HostInput(host, kernel, cmdline, locate, capture, digest, facts, boot)
 
 
 @dataclass
@@ -177,6 +194,7 @@ class Linter:
                 self.config.thresholds,
                 inp.facts,
                 inp.locate,
+                inp.boot,
             )
             key = (
                 inp.digest,
@@ -184,6 +202,7 @@ class Linter:
                 inp.kernel,
                 self.config.thresholds.key(),
                 json.dumps(inp.facts, sort_keys=True, default=str),
+                inp.boot.key() if inp.boot is not None else None,
             )
             findings = self.engine.check_host(ctx, key)
             ignored = self._ignored(inp.host)

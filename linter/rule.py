@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .bootview import BootView
 from .cmdline import Cmdline, Param
 from .findings import SEVERITIES, Location
 from .kernel import Kernel
@@ -82,6 +83,8 @@ class HostContext:
     #: Maps a command-line character offset to its place in a file (offset None: the host's own
     #: place, e.g. its line in the inventory; result None: no file).
     locate: Callable[[int | None], Location | None] = field(default=lambda _offset: None)
+    #: The boot configuration entry this host's command line comes from (MM5xx rules), if any.
+    boot: BootView | None = None
 
 
 @dataclass(frozen=True)

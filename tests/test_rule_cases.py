@@ -13,6 +13,11 @@ A case is data (sqlfluff-style), so a new case needs no code::
       message: ["RAM above 12 MiB"]  # substrings the first finding's message must contain
 
 Fleet rules take ``hosts:`` (a list of the per-host fields plus ``name``) instead.
+Boot-config rules take ``boot:`` instead of ``cmdline:``: a fixture path under tests/fixtures/
+(read with the files its tool reads with it, e.g. ``grub.d/``) or ``{text: ..., kind: ...}``;
+optional ``companion:`` (fixture path, e.g. the /etc/default/grub of a grub.cfg). Every entry is
+a host, as ``memmap-lint FILE`` runs it; identical findings (same message and place) count once.
+``at: "grub:9:35"`` checks the end of the first finding's ``path:line:column``.
 Each case says where its expectation comes from in a ``source:`` field.
 """
 
@@ -57,6 +62,32 @@ def _context(case: dict[str, Any], name: str = "host") -> HostContext:
     return HostContext(name, line, kernel, sim, thresholds, case.get("facts", {}))
 
 
+def _boot_findings(engine: Engine, case: dict[str, Any]) -> list[Any]:
+    from memmap_lint.bootconfig import load_boot_config, parse_boot_text
+    from memmap_lint.bootlint import boot_locator, read_sources, views
+
+    spec = case["boot"]
+    if isinstance(spec, dict):
+        config = parse_boot_text(spec["text"], spec["kind"], "<inline>")
+        sources = {"<inline>": spec["text"]}
+    else:
+        config = load_boot_config(FIXTURES / spec)
+        sources = {}
+    companion = load_boot_config(FIXTURES / case["companion"]) if case.get("companion") else None
+    if not isinstance(spec, dict):
+        sources = read_sources(config, [companion] if companion else [])
+    seen: dict[tuple[Any, ...], Any] = {}
+    for view in views(config, sources, companion):
+        base = _context({**case, "cmdline": view.entry.cmdline}, view.entry.title)
+        ctx = HostContext(
+            base.host, base.cmdline, base.kernel, base.sim, base.thresholds, base.facts,
+            boot_locator(view, "<boot>"), view,
+        )
+        for f in engine.check_host(ctx):
+            seen.setdefault((f.code, f.message, f.location), f)
+    return list(seen.values())
+
+
 def test_every_rule_has_cases() -> None:
     have = {f.stem for f in CASES.glob("*.yaml")}
     missing = sorted(set(RULES) - have)
@@ -72,10 +103,15 @@ def test_rule_case(code: str, case: dict[str, Any]) -> None:
     if rule.scope == "fleet":
         hosts = tuple(_context(h, h["name"]) for h in case["hosts"])
         findings = engine.check_fleet(FleetContext(hosts), lambda _h, _o: None)
+    elif case.get("boot"):
+        findings = _boot_findings(engine, case)
     else:
         findings = engine.check_host(_context(case))
     assert len(findings) == case["fires"], [f.message for f in findings]
     for text in case.get("message", []):
         assert text in findings[0].message, findings[0].message
+    if case.get("at"):  # path suffix:line:col of the first finding
+        loc = findings[0].location
+        assert loc is not None and f"{loc.path}:{loc.line}:{loc.column}".endswith(case["at"]), loc
     for f in findings:
         assert f.code == code and f.message

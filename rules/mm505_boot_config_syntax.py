@@ -1,0 +1,54 @@
+"""A boot configuration file the boot tooling cannot read as intended.
+
+What it finds:
+    What the boot-config parsers report while reading a file as its tool does: sh syntax errors
+    in /etc/default/grub (grub-mkconfig stops), GRUB script errors in grub.cfg (grub-script-check
+    fails, e.g. a ``$`` not followed by a name), BLS lines that end blscfg's reading, grubenv
+    blocks ``load_env`` rejects or that were edited by hand, and similar.
+
+Why it matters:
+    A syntax error in /etc/default/grub makes grub-mkconfig fail, and grub-mkconfig refuses to
+    install a grub.cfg that grub-script-check rejects: the old grub.cfg stays, with the old
+    command line, while the file says otherwise (reference 6.1, 6.2, 6.5). A BLS line without a
+    value makes blscfg ignore the keys after it.
+
+Example:
+    ``GRUB_CMDLINE_LINUX="quiet memmap=4G$"`` (grub-script-check: ``$`` must start a variable).
+
+How to fix:
+    Fix the line named in the finding; check /etc/default/grub with ``sh -n``, grub.cfg with
+    ``grub-script-check``, and write grubenv with ``grub-editenv`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from memmap_lint.bootconfig.model import Origin
+from memmap_lint.rule import Hit, HostContext
+
+CODE = "MM505"
+NAME = "boot-config-syntax"
+SEVERITY = "error"
+NEEDS_E820 = False
+
+
+def check(ctx: HostContext) -> Iterator[Hit]:
+    v = ctx.boot
+    if v is None or not v.primary:
+        return
+    seen: set[Origin] = set()
+    refused = False
+    for d in v.config.diagnostics:
+        generated = "grub-mkconfig refuses" in d.message
+        if d.origin in seen or (generated and refused):
+            # One problem, one finding: the same error repeats in every generated entry, and
+            # grub-script-check's follow-up errors add nothing to "grub.cfg is not installed".
+            continue
+        seen.add(d.origin)
+        refused = refused or generated
+        yield Hit(
+            d.message,
+            offset=v.offset_of(d.origin),
+            severity="warning" if d.severity == "warning" else None,
+        )
