@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import __version__
+from .bootconfig import KINDS as BOOT_KINDS
 from .errors import LintError, LintErrors
 from .findings import SEVERITIES, rank
 from .kernel import kernel_for
@@ -74,8 +75,14 @@ def _lint_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="lint inventories and boot config files (the default command)",
         description="Lint every host of an inventory (or a boot config file) with every rule.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="inventory file or directory")
-    p.add_argument("--kind", choices=("inventory",), help="what PATH is (default: detected)")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="inventory, or boot config file / BLS directory"
+    )
+    p.add_argument(
+        "--kind",
+        choices=("inventory", *BOOT_KINDS),
+        help="what PATH is (default: detected by name and content)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
     p.add_argument(
@@ -211,7 +218,16 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     )
     linter = Linter(rules, config)
     results = []
+    from .bootlint import is_boot_path, lint_boot_paths
+
+    boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
+    if boot_paths:
+        boot_results, boot_errors = lint_boot_paths(linter, boot_paths, args.kind)
+        results.extend(boot_results)
+        errors.extend(boot_errors)
     for path in args.paths:
+        if path in boot_paths:
+            continue
         try:
             inventory = load_inventory(path)
         except LintErrors as exc:
