@@ -24,12 +24,14 @@ from memmap_lint.e820 import RAM, sanitized
 from memmap_lint.kernel import Kernel
 from memmap_lint.model import NO_FIT, RFC, Simulation
 from memmap_lint.params import (
+    ADD_FORMS,
     RESERVE_MEM_MAX_ENTRIES,
     MemmapItem,
     ReserveMemSpec,
     memmap_items,
     read_reserve_mem,
 )
+from memmap_lint.rule import HostContext
 from memmap_lint.sizes import U64, Parsed, human
 
 U32 = (1 << 32) - 1
@@ -72,6 +74,51 @@ def bug_on_update(item: MemmapItem) -> bool:
         and bool(item.old_type)
         and item.old_type == item.new_type
     )
+
+
+PANIC = "Invalid user supplied memory map"
+
+
+def appends(item: MemmapItem) -> tuple[int, int] | None:
+    """The entry a piece appends to the table as (start, size), if it appends one for sure."""
+    if item.size is None or item.start is None or (item.trailing and item.form == "%"):
+        return None
+    if item.form in ADD_FORMS:
+        return item.start.value, item.size.value
+    if item.form == "%" and item.new_type and not item.old_type:
+        return item.start.value, item.size.value
+    return None
+
+
+def wrapping_entries(ctx: HostContext) -> list[tuple[Param, MemmapItem]]:
+    """Added entries that end at or past 2^64, making the final sanitize panic (MM110's).
+
+    Entries hidden by a later ``exactmap`` do not count. Without a simulation an entry that a
+    later ``%``, memory limit or ``mem=`` may remove or shorten is left out; with one, nothing is
+    reported unless the simulated boot panics with ``Invalid user supplied memory map``.
+    """
+    sim = ctx.sim
+    if sim is not None and sim.panic != PANIC:
+        return []
+    flat = [(p, it) for p in ctx.cmdline.named("memmap") for it in items(ctx.kernel, p)]
+    last = max((i for i, (_, it) in enumerate(flat) if it.form == "exactmap"), default=-1)
+    mem_starts = [p.start for p in ctx.cmdline.named("mem")]
+    out: list[tuple[Param, MemmapItem]] = []
+    for index, (param, item) in enumerate(flat):
+        entry = appends(item)
+        if index <= last or entry is None:
+            continue
+        start, size = entry
+        if not size or start + size <= U64:
+            continue
+        touched = any(
+            (it.form == "%" and not it.trailing and appends(it) is None) or it.form == "limit"
+            for _, it in flat[index + 1 :]
+        ) or any(m > param.start for m in mem_starts)
+        if touched and sim is None:
+            continue
+        out.append((param, item))
+    return out
 
 
 def items(kernel: Kernel, param: Param) -> list[MemmapItem]:

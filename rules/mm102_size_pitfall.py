@@ -47,6 +47,7 @@ from ._cmdline_common import (
     pitfall,
     reserve_mem_pitfalls,
     value_offset,
+    wrapping_entries,
 )
 
 CODE = "MM102"
@@ -62,6 +63,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         if param.key == "memmap" and param.value is not None:
             pieces = items(ctx.kernel, param)
             skip = continuations(ctx.kernel, pieces)
+            skip |= {it.offset for _, it in wrapping_entries(ctx)}  # MM110 explains them
             for item in pieces:
                 if item.offset not in skip and item.form not in ("limit", "none", "exactmap"):
                     yield from _piece(param, item)

@@ -30,29 +30,25 @@ from collections.abc import Iterator
 
 from memmap_lint.cmdline import Param
 from memmap_lint.model import RFC
-from memmap_lint.params import ADD_FORMS, MemmapItem
+from memmap_lint.params import MemmapItem
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.sizes import U64, human
 
-from ._cmdline_common import U32, bug_on_update, items, written
+from ._cmdline_common import (
+    PANIC,
+    U32,
+    appends,
+    bug_on_update,
+    items,
+    pitfall,
+    wrapping_entries,
+    written,
+)
 
 CODE = "MM110"
 NAME = "kernel-bug-trigger"
 SEVERITY = "error"
 NEEDS_E820 = False
-
-PANIC = "Invalid user supplied memory map"
-
-
-def _adds(item: MemmapItem) -> tuple[int, int] | None:
-    """The entry a piece appends to the table as (start, size), if it appends one for sure."""
-    if item.size is None or item.start is None or (item.trailing and item.form == "%"):
-        return None
-    if item.form in ADD_FORMS:
-        return item.start.value, item.size.value
-    if item.form == "%" and item.new_type and not item.old_type:
-        return item.start.value, item.size.value
-    return None
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
@@ -82,28 +78,31 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         return  # the simulated boot gets past e820__finish_early_params()
     last = max((i for i, (_, it) in enumerate(flat) if it.form == "exactmap"), default=-1)
     found = False
-    appended = 0
-    splits = False
-    for index, (param, item) in enumerate(flat):
-        if index <= last:
-            continue
-        entry = _adds(item)
-        if entry is None:
-            splits = splits or (item.form == "%" and not item.trailing)
-            continue
-        appended += 1
-        start, size = entry
-        if size and start + size > U64:
-            found = True
-            shown = f"memmap={item.text}"
-            yield Hit(
-                f"critical: {shown}: the entry starts at {start:#x} and is {human(size)} long, so it "
-                f"ends at or past 2^64; the sanitize refuses the whole map and the kernel panics with "
-                f"'{PANIC}'. Check the address and the size.",
-                param=param,
-                offset=item.offset,
-                text=shown,
-            )
+    for param, item in wrapping_entries(ctx):
+        found = True
+        assert item.start is not None and item.size is not None
+        start, size = item.start.value, item.size.value
+        shown = f"memmap={item.text}"
+        misread = [
+            reason
+            for number, role in ((item.size, "the size"), (item.start, "the address"))
+            if (reason := pitfall(item.text, number, role)) is not None
+        ]
+        because = f" ({'; '.join(misread)})" if misread else ""
+        yield Hit(
+            f"critical: {shown}: the entry starts at {start:#x} and is {human(size)} long{because}, "
+            f"so it ends at or past 2^64; the sanitize refuses the whole map and the kernel "
+            f"panics with '{PANIC}'. Check the address and the size.",
+            param=param,
+            offset=item.offset,
+            text=shown,
+        )
+    appended = sum(1 for index, (_, it) in enumerate(flat) if index > last and appends(it))
+    splits = any(
+        it.form == "%" and not it.trailing and appends(it) is None
+        for index, (_, it) in enumerate(flat)
+        if index > last
+    )
     if found:
         return
     if last >= 0 and appended < 2 and (not splits or sim is not None):
