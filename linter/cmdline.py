@@ -78,14 +78,22 @@ class Cmdline:
         return found[-1] if found else None
 
 
+def utf8(text: str) -> bytes:
+    """The bytes of ``text``; lone surrogates (undecodable input) kept as they came."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def _to_bytes_view(text: str) -> tuple[str, list[int]]:
     """The UTF-8 bytes of ``text`` as a Latin-1 string, with a map byte index -> char index."""
     if text.isascii():
         return text, []
-    data = text.encode("utf-8", "surrogateescape")
+    data = b"".join(utf8(ch) for ch in text)
     offsets: list[int] = []
     for ci, ch in enumerate(text):
-        offsets.extend([ci] * len(ch.encode("utf-8", "surrogateescape")))
+        offsets.extend([ci] * len(utf8(ch)))
     offsets.append(len(text))
     return data.decode("latin-1"), offsets
 

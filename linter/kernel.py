@@ -55,7 +55,11 @@ class Kernel:
 
     @property
     def has_mem_name(self) -> bool:
-        """``ramoops.mem_name=`` came with reserve_mem (6.11); the RFC kernel has its own patch."""
+        """``ramoops.mem_name=`` came with reserve_mem (6.11); the RFC kernel has its own patch.
+
+        With the RFC, ramoops reads the name only when built in (patch 2/2, ``#ifndef MODULE``):
+        MM407 reports that caveat; here the parameter counts as understood.
+        """
         return self.dialect == RFC or self.has_reserve_mem
 
 

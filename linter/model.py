@@ -81,9 +81,15 @@ class Simulation:
     largest_free: tuple[int, int] | None = None
     notes: tuple[str, ...] = field(default=())
 
-    def region(self, name: str) -> Region | None:
-        """The region a consumer finds by ``name`` (the first match, as both lookups do)."""
+    def region(self, name: str, kind: str | None = None) -> Region | None:
+        """The region a consumer finds by ``name`` (the first match, as both lookups do).
+
+        ``kind`` restricts the table searched: ``memmap-wildcard`` (the RFC's memmap_named) or
+        ``reserve_mem`` (reserve_mem_find_by_name); a consumer reads only its own table.
+        """
         for r in self.regions:
+            if kind is not None and r.kind != kind:
+                continue
             if r.name == name and r.start is not None and r.size and r.status == PLACED:
                 return r
         return None

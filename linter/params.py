@@ -130,6 +130,9 @@ def read_mem(param: Param) -> MemOption:
     return MemOption(param, memparse(param.value), False)
 
 
+#: lib/ctype.c isspace(): 0x09-0x0D, 0x20 and 0xA0 (a lone 0xA0 byte decodes to U+DCA0).
+_KERNEL_SPACE = frozenset("\t\n\v\f\r \udca0")
+
 #: SMP_CACHE_BYTES on x86 (L1_CACHE_SHIFT 6): reserve_mem's smallest alignment.
 SMP_CACHE_BYTES = 64
 RESERVE_MEM_MAX_ENTRIES = 8
@@ -168,16 +171,9 @@ def read_reserve_mem(param: Param, value: str | None) -> ReserveMemSpec:
     name = value[align.end + 1 :]
     if not name or len(name.encode("utf-8", "surrogateescape")) >= RESERVE_MEM_NAME_SIZE:
         return ReserveMemSpec(param, size, align, name, "name empty or 16 bytes or longer")
-    if not name.strip():
+    if all(c in _KERNEL_SPACE for c in name):
         return ReserveMemSpec(param, size, align, name, "name has no visible character")
     return ReserveMemSpec(param, size, align, name, None)
-
-
-def reserve_mem_value(param: Param) -> str | None:
-    """The text ``reserve_mem()`` receives: __setup matching is a prefix match on ``reserve_mem=``."""
-    if param.value is None:
-        return None
-    return param.value
 
 
 #: ramoops module parameters that are unsigned longs (kstrtoul: no suffixes).
@@ -207,7 +203,7 @@ def read_ramoops_ulong(param: Param) -> RamoopsValue:
 
 @dataclass(frozen=True, slots=True)
 class TraceInstance:
-    """One ``trace_instance=`` value: ``name^flag^flag@target,event,event``."""
+    """One ``trace_instance=`` instance: ``name^flag^flag@target,event,event``."""
 
     param: Param
     name: str
@@ -216,14 +212,33 @@ class TraceInstance:
     events: tuple[str, ...]
 
 
+def _cut(token: str, start: int, cuts: list[int]) -> str:
+    """``token[start:]`` up to the next place ``enable_instances()`` wrote a NUL."""
+    ends = [c for c in cuts if c >= start]
+    return token[start : min(ends)] if ends else token[start:]
+
+
+def trace_instances(param: Param) -> list[TraceInstance]:
+    """kernel/trace/trace.c ``enable_instances()``: values are split on tabs, each token cut at
+    the first ``^`` and the first ``@`` (strchr, so flags may also follow the target)."""
+    out: list[TraceInstance] = []
+    for chunk in (param.value or "").split("\t"):
+        if not chunk:
+            continue
+        token, _, events = chunk.partition(",")
+        cuts = [c for c in (token.find("^"), token.find("@")) if c >= 0]
+        flag_at, addr_at = token.find("^"), token.find("@")
+        flags = tuple(_cut(token, flag_at + 1, cuts).split("^")) if flag_at >= 0 else ()
+        target = _cut(token, addr_at + 1, cuts) if addr_at >= 0 else None
+        out.append(
+            TraceInstance(
+                param, _cut(token, 0, cuts), flags, target, tuple(e for e in events.split(",") if e)
+            )
+        )
+    return out
+
+
 def read_trace_instance(param: Param) -> TraceInstance | None:
-    if not param.value:
-        return None
-    head, _, events = param.value.partition(",")
-    target: str | None = None
-    if "@" in head:
-        head, target = head.split("@", 1)
-    name, *flags = head.split("^")
-    return TraceInstance(
-        param, name, tuple(flags), target, tuple(e for e in events.split(",") if e)
-    )
+    """The first instance of a ``trace_instance=`` value (None when it has none)."""
+    found = trace_instances(param)
+    return found[0] if found else None

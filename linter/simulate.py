@@ -332,7 +332,9 @@ def _apply_setup_data(boot: _Boot, setup_data: Sequence[tuple[int, int]]) -> Non
 
 def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[int, int] | None:
     """``reserve_mem()`` for each occurrence, against the memblock model."""
-    specs = [p for p in params if p.key.startswith("reserve_mem=") or p.key == "reserve_mem"]
+    # obsolete_checksetup() matches "reserve_mem=" as a prefix of "name=value" (dash ==
+    # underscore): the name must be exactly reserve_mem and carry a value.
+    specs = [p for p in params if p.key == "reserve_mem" and p.value is not None]
     if not specs:
         return None
     mb = Memblock.for_table(boot.table.entries(), headroom) if boot.panic is None else None
@@ -436,7 +438,10 @@ def _simulate(
     setup_data: tuple[tuple[int, int], ...],
     options: Options,
 ) -> Simulation:
-    boot = _Boot(Table.from_entries(firmware, options.max_entries), kernel)
+    # e820__memory_setup_default(): the firmware's table is appended, then sanitized in place.
+    table = Table.from_entries(firmware, options.max_entries)
+    table.sanitize()
+    boot = _Boot(table, kernel)
     wildcard = kernel.dialect == RFC
     for p in line.params:
         if boot.panic:

@@ -118,11 +118,11 @@ def kstrtoull(text: str) -> KstrtoulResult:
     exact, end = _digits(s, first, base)
     if end == first:
         return KstrtoulResult(None, "EINVAL")
+    if exact > _KSTRTOX_MAX:  # checked before the trailing characters, as _kstrtoull does
+        return KstrtoulResult(None, "ERANGE")
     rest = s[end:]
     if rest not in ("", "\n"):
         return KstrtoulResult(None, "EINVAL")
-    if exact > _KSTRTOX_MAX:
-        return KstrtoulResult(None, "ERANGE")
     return KstrtoulResult(exact, None)
 
 
