@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .cmdline import Cmdline, Param
 from .e820 import Entry
@@ -46,6 +47,8 @@ class Region:
     #: Parts of the region that were not usable RAM in the table the search saw:
     #: (start, end, type), type 0 for a hole.
     clashes: tuple[tuple[int, int, int], ...] = ()
+    #: The search would have read a slot past the table's array (its contents are unknowable).
+    past_end: bool = False
 
     @property
     def end(self) -> int | None:
@@ -80,6 +83,9 @@ class Simulation:
     reservations: tuple[tuple[int, int, Param, str], ...] = ()
     largest_free: tuple[int, int] | None = None
     notes: tuple[str, ...] = field(default=())
+    #: The setup_data blocks and model options the simulation ran with (to re-run variants).
+    setup_data: tuple[tuple[int, int], ...] = ()
+    options: Any = None
 
     def region(self, name: str, kind: str | None = None) -> Region | None:
         """The region a consumer finds by ``name`` (the first match, as both lookups do).

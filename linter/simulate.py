@@ -214,7 +214,14 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
             "stops searching there"
         )
         boot.regions.append(
-            make(name=item.name, start=None, status=NO_FIT, note=f"e820__region failed: {why}")
+            make(
+                name=item.name,
+                start=None,
+                status=NO_FIT,
+                note=f"e820__region failed: {why}",
+                slot=found.slot,
+                past_end=found.unknown,
+            )
         )
         boot.event(
             item,
@@ -264,6 +271,7 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
             slot=found.slot,
             clashes=clashes,
             stale=found.stale,
+            past_end=found.unknown,
         )
     )
     msg = (
@@ -439,9 +447,9 @@ def _simulate(
     options: Options,
 ) -> Simulation:
     # e820__memory_setup_default(): the firmware's table is appended, then sanitized in place.
-    table = Table.from_entries(firmware, options.max_entries)
-    table.sanitize()
-    boot = _Boot(table, kernel)
+    start = Table.from_entries(firmware, options.max_entries)
+    start.sanitize()
+    boot = _Boot(start, kernel)
     wildcard = kernel.dialect == RFC
     for p in line.params:
         if boot.panic:
@@ -477,6 +485,8 @@ def _simulate(
         userdef=boot.userdef,
         reservations=tuple(boot.reservations),
         largest_free=largest,
+        setup_data=setup_data,
+        options=options,
     )
 
 
