@@ -4,6 +4,10 @@ What it finds:
     A ``memmap=`` piece of the RFC wildcard form (``nn*align:name``) on a kernel that does not
     carry the RFC patch: every released kernel, stock or mainline.
 
+    Ownership: this rule owns the wildcard piece on such kernels; MM109 (memory-limit) skips it.
+    The other pieces of the same ``memmap=`` value are read on their own by MM101/MM109 (on the
+    RFC kernel, the rest of a name cut at a comma is MM205's).
+
 Why it matters:
     ``parse_memmap_one()`` reads the size with ``memparse()``, which stops at ``*``. No branch
     handles ``*``, so the piece falls into the bare ``memmap=nn`` branch, which calls
