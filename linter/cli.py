@@ -123,6 +123,9 @@ def _lint_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="collect captures over SSH (default: never)",
     )
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel SSH connections")
+    from .collect_cli import add_collect_options
+
+    add_collect_options(p, refresh=False)
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(func=_cmd_lint)
 
@@ -159,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     _simulate_parser(sub)
     _rules_parser(sub)
     _schema_parser(sub)
+    from .collect_cli import add_collect_parser
+
+    add_collect_parser(sub)
     return parser
 
 
@@ -218,6 +224,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     )
     linter = Linter(rules, config)
     results = []
+    unreachable: list[bool] = []  # per inventory with --collect: not one host could be collected
     from .bootlint import is_boot_path, lint_boot_paths
 
     boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
@@ -237,7 +244,14 @@ def _cmd_lint(args: argparse.Namespace) -> int:
             errors.append(exc)
             continue
         hosts = select_hosts(inventory, args.hosts)
-        inputs, bad = collect_inputs(inventory, hosts, linter.captures)
+        collected: dict[str, Any] | None = None
+        if args.collect != "never":
+            from .collect_cli import collect_for_lint, every_host_unreachable
+
+            collected, bad = collect_for_lint(args, inventory, hosts)
+            errors.extend(bad)
+            unreachable.append(every_host_unreachable(hosts, collected))
+        inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected)
         errors.extend(bad)
         results.extend(linter.lint_hosts(inputs))
     for err in errors:
@@ -245,7 +259,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     if not results and errors:
         return EXIT_ERROR
     _write_report(args, results, rules)
-    if errors:
+    if errors or (unreachable and all(unreachable)):
         return EXIT_ERROR
     threshold = rank(args.fail_on or config.fail_on or "warning")
     worst = max((rank(f.severity) for r in results for f in r.findings), default=0)

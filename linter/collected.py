@@ -27,6 +27,7 @@ from .findings import Location
 from .ssh_facts import FirmwareEntry, HostFacts
 
 __all__ = [
+    "CAUSE_WORDS",
     "BootCmdline",
     "CollectedView",
     "age_days",
@@ -41,6 +42,24 @@ _BLS_DIRS = ("/boot/loader/entries/", "/boot/efi/loader/entries/", "/efi/loader/
 _BOOT_IMAGE = re.compile(r"(?:^|\s)BOOT_IMAGE=(\S*)")
 _VMLINUZ = re.compile(r"vmlinuz-([^\s/]+)$")
 PROC_CMDLINE = "/proc/cmdline"
+
+#: Each collection failure cause (``ssh_facts.FailureCause``) in words, for MM601.
+CAUSE_WORDS = {
+    "refused": "connection refused",
+    "timeout": "timed out",
+    "unreachable": "unreachable",
+    "not-ssh": "not an SSH server",
+    "closed": "connection closed",
+    "auth": "authentication failed",
+    "hostkey-unknown": "unknown host key",
+    "hostkey-changed": "host key changed",
+    "permission": "permission denied",
+    "output-too-large": "output too large",
+    "garbage": "garbage output",
+    "command-failed": "command failed",
+    "config": "bad SSH settings",
+    "error": "collection error",
+}
 
 
 def memmap_text(entries: tuple[FirmwareEntry, ...]) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.collected import CAUSE_WORDS
 from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM601"
@@ -37,31 +38,13 @@ NAME = "host-unreachable"
 SEVERITY = "error"
 NEEDS_E820 = False
 
-#: Each collector cause in words (``ssh_facts.FailureCause``).
-CAUSES = {
-    "refused": "connection refused",
-    "timeout": "timed out",
-    "unreachable": "unreachable",
-    "not-ssh": "not an SSH server",
-    "closed": "connection closed",
-    "auth": "authentication failed",
-    "hostkey-unknown": "unknown host key",
-    "hostkey-changed": "host key changed",
-    "permission": "permission denied",
-    "output-too-large": "output too large",
-    "garbage": "garbage output",
-    "command-failed": "command failed",
-    "config": "bad SSH settings",
-    "error": "collection error",
-}
-
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     failure = ctx.facts.get("collect_failure")
     if not isinstance(failure, dict):
         return
     cause = str(failure.get("cause", "error"))
-    words = CAUSES.get(cause, cause)
+    words = CAUSE_WORDS.get(cause, cause)
     message = str(failure.get("message", ""))
     attempts = failure.get("attempts", 1)
     tries = f" (after {attempts} attempts)" if isinstance(attempts, int) and attempts > 1 else ""
@@ -71,4 +54,4 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         then = "linted with the inventory's capture"
     else:
         then = "linted without a firmware map: placement rules did not run"
-    yield Hit(f"host {words}{tries}: {message}; the host was {then}")
+    yield Hit(f"cannot collect this host over SSH, {words}{tries}: {message}; it was {then}")
