@@ -1,0 +1,137 @@
+"""``memmap-lint PATH`` on boot files, end to end (a real process each time).
+
+Expectations: reference 6.1-6.3 (grub-mkconfig, GRUB lexer, dash escaping), 6.5 (BLS); fixture
+files under tests/fixtures/bootlint and tests/fixtures/boot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from memmap_lint.suppress import suppressed_codes
+
+FIX = Path(__file__).parent / "fixtures"
+E820 = FIX / "e820" / "asus-rog-strix-b550-a-64g.txt"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memmap_lint.cli", "lint", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(os.environ),
+        timeout=120,
+    )
+
+
+def _tree(tmp_path: Path, grub: str, dropins: dict[str, str] | None = None) -> Path:
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    (d / "grub").write_text(grub)
+    for name, text in (dropins or {}).items():
+        (d / "grub.d").mkdir(exist_ok=True)
+        (d / "grub.d" / name).write_text(text)
+    return d / "grub"
+
+
+def test_json_findings_carry_file_positions(tmp_path: Path) -> None:
+    grub = _tree(
+        tmp_path, 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="memmap=4G$12G"\n'
+    )
+    p = run("--format", "json", "--ignore", "MM602", "etc/default/grub", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    hosts = [h["host"] for h in data["hosts"]]
+    assert hosts[0] == "etc/default/grub#GNU/Linux"  # the default entry first
+    assert any(h.endswith("(recovery mode)") for h in hosts)
+    mm501 = [f for f in data["findings"] if f["code"] == "MM501"]
+    assert len(mm501) == 1  # the three entries share it: reported once, naming the others
+    f = mm501[0]
+    assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 2, 21)
+    assert f["param"] == "memmap=4G2G"  # reference 6.3 row 1, checked with dash
+    assert "same in entries:" in f["message"]
+    assert not [x for x in data["findings"] if x["code"] == "MM109"]  # MM501 owns it
+    assert grub.is_file()
+
+
+def test_inline_suppression_on_line_or_line_before(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        "# memmap-lint: disable=grub-unescaped-dollar\n"
+        'GRUB_CMDLINE_LINUX="memmap=4G$12G"\n'
+        'GRUB_CMDLINE_LINUX_DEFAULT="quiet reserve_mem=12M:4096:oops"  # memmap-lint: disable=MM502\n',
+    )
+    p = run("--format", "json", "--ignore", "MM602", "etc/default/grub", cwd=tmp_path)
+    codes = {f["code"] for f in json.loads(p.stdout)["findings"]}
+    assert "MM501" not in codes and "MM502" not in codes, p.stdout
+    assert suppressed_codes("x # memmap-lint: disable=MM402, unused-region  why") == {
+        "MM402",
+        "unused-region",
+    }
+
+
+def test_drop_in_is_linted_through_default_grub(tmp_path: Path) -> None:
+    src = FIX / "boot" / "ubuntu-cloud" / "etc"
+    shutil.copytree(src, tmp_path / "etc")
+    p = run(
+        "--format",
+        "json",
+        "etc/default/grub",
+        "etc/default/grub.d/50-cloudimg-settings.cfg",
+        cwd=tmp_path,
+    )
+    data = json.loads(p.stdout)
+    mm506 = [f for f in data["findings"] if f["code"] == "MM506"]
+    assert len(mm506) == 1, data["findings"]  # linted once although named twice
+    assert mm506[0]["path"] == "etc/default/grub.d/50-cloudimg-settings.cfg"
+    assert mm506[0]["line"] == 11
+
+
+def test_kind_override_and_proc_cmdline_host_name(tmp_path: Path) -> None:
+    f = tmp_path / "cmdline.txt"
+    f.write_text("root=/dev/sda1 ro memmap=4GG\n")
+    p = run("--format", "json", "--kind", "proc-cmdline", str(f))
+    data = json.loads(p.stdout)
+    assert [h["host"] for h in data["hosts"]] == [str(f)]
+    # MM109 points at the character after the size (col 26); MM602 at the parameter (19)
+    assert any(x["code"] == "MM109" and x["column"] == 26 for x in data["findings"]), data
+    assert any(x["code"] == "MM602" and x["column"] == 19 for x in data["findings"]), data
+
+
+def test_hardware_profile_from_config_runs_every_rule(tmp_path: Path) -> None:
+    _tree(tmp_path, 'GRUB_CMDLINE_LINUX="reserve_mem=12M:4096:oops ramoops.mem_name=oops"\n')
+    shutil.copy(E820, tmp_path / "b550.txt")
+    (tmp_path / ".memmap-lint.yaml").write_text(
+        "boot-files:\n  etc/default/grub: {e820: b550.txt, kernel: 6.12.0-1-amd64}\n"
+    )
+    p = run("--format", "json", "etc/default/grub", cwd=tmp_path)
+    data = json.loads(p.stdout)
+    host = data["hosts"][0]
+    assert host["dialect"] == "mainline" and host["e820"], p.stderr
+    assert [r["name"] for r in host["regions"]] == ["oops"]
+    assert not [x for x in data["findings"] if x["code"] == "MM602"]
+
+
+def test_inventory_boot_files(tmp_path: Path) -> None:
+    _tree(tmp_path, 'GRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n')
+    (tmp_path / "inv.yaml").write_text(
+        "all:\n  hosts:\n    web-01:\n      kernel: 6.1.0-28-amd64\n"
+        "      boot_files: [etc/default/grub]\n"
+    )
+    p = run("--format", "json", "inv.yaml", cwd=tmp_path)
+    data = json.loads(p.stdout)
+    f = next(x for x in data["findings"] if x["code"] == "MM501")
+    assert f["host"] == "web-01"
+    assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 1, 27)
+
+
+def test_unknown_file_is_a_clean_error(tmp_path: Path) -> None:
+    p = run("--kind", "grub-cfg", str(tmp_path / "missing.cfg"))
+    assert p.returncode == 2
+    assert "MM505" in p.stderr and "Traceback" not in p.stderr
