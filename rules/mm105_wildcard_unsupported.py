@@ -48,7 +48,8 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 continue
             size = item.size.value
             fix = (
-                f" Use reserve_mem={item.text[: item.size.end]}:{item.align.value if item.align else 0}:"
+                f" Use reserve_mem={item.text[: item.size.end]}:"
+                f"{item.text[item.size.end + 1 : item.align.end] if item.align else '0'}:"
                 f"{item.name or 'NAME'} instead."
                 if ctx.kernel.has_reserve_mem
                 else " This kernel has no reserve_mem= either (it needs 6.11): drop the parameter or boot a kernel that supports it."
