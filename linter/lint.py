@@ -31,7 +31,6 @@ from .simulate import Options, simulate
 if TYPE_CHECKING:
     from .collect_run import Outcome
 
-MISSING_E820 = "MM602"
 
 
 @dataclass
