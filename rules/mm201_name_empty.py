@@ -2,7 +2,8 @@
 
 What it finds:
     The RFC wildcard ``memmap=nn*align:`` (nothing after the ``:``) and ``reserve_mem=size:align:``
-    with an empty name or a name of only whitespace (possible inside quotes).
+    with an empty name or a name of only whitespace (possible inside quotes; whitespace as the
+    kernel's ``isspace()`` knows it: bytes 0x09-0x0D, 0x20 and 0xA0).
 
 Why it matters:
     The RFC's ``e820_add_mmap()`` refuses an empty name with ``-EINVAL``, which the caller ignores:
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.cmdline import isspace
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.sizes import human
 
@@ -37,9 +39,12 @@ NEEDS_E820 = False
 def check(ctx: HostContext) -> Iterator[Hit]:
     for req in named_pieces(ctx.cmdline, ctx.kernel):
         assert req.name is not None
-        if req.name.strip():
+        data = req.name.encode("utf-8", "surrogateescape").decode("latin-1")
+        if req.kind != "reserve_mem" and data:
+            continue  # the RFC only refuses an empty name
+        if data and not all(isspace(c) for c in data):
             continue
-        blank = "empty" if not req.name else "only whitespace"
+        blank = "empty" if not data else "only whitespace"
         if req.kind == "reserve_mem":
             effect = (
                 "reserve_mem() needs a name with a visible character and returns -EINVAL "
