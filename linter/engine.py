@@ -64,7 +64,7 @@ class Engine:
     ) -> Finding:
         offset = hit.offset if hit.offset is not None else (hit.param.start if hit.param else None)
         location = locate(offset)
-        severity = hit.severity or self.severity.get(rule.code) or rule.severity
+        severity = self.severity.get(rule.code) or hit.severity or rule.severity
         return Finding(
             code=rule.code,
             name=rule.name,
