@@ -170,11 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .captures import load_capture
-    from .report.explain import explain
-    from .report.json_report import report_json
     from .cmdline import parse
     from .engine import Engine
     from .registry import load_rules, select
+    from .report.explain import explain
+    from .report.json_report import report_json
     from .results import HostResult
     from .rule import HostContext
     from .simulate import simulate

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from .collect_run import Outcome
 
 
-
 @dataclass
 class CaptureCache:
     """Captures loaded once per file (or inline text) and their digests."""

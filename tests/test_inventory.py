@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from memmap_lint.errors import LintError, LintErrors
 from memmap_lint.inventory import load_inventory, schema, select_hosts
 
