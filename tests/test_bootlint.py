@@ -13,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from memmap_lint.registry import load_rules
 from memmap_lint.suppress import suppressed_codes
 
 FIX = Path(__file__).parent / "fixtures"
@@ -135,3 +138,37 @@ def test_unknown_file_is_a_clean_error(tmp_path: Path) -> None:
     p = run("--kind", "grub-cfg", str(tmp_path / "missing.cfg"))
     assert p.returncode == 2
     assert "MM505" in p.stderr and "Traceback" not in p.stderr
+
+
+_RULES = [r for r in load_rules(entry_points_too=False) if r.code.startswith("MM5")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("GRUB_CMDLINE_LINUX=\"' \\$12G\nmemap4%#{}")), max_size=80
+    ),
+    st.sampled_from(["grub-default", "grub-cfg", "bls", "kernel-cmdline"]),
+)
+def test_boot_rules_never_crash(text: str, kind: str) -> None:
+    """Any text of any kind: the MM5xx rules give findings, never a traceback."""
+    from memmap_lint.bootconfig import parse_boot_text
+    from memmap_lint.bootlint import boot_locator, views
+    from memmap_lint.cmdline import parse
+    from memmap_lint.engine import Engine
+    from memmap_lint.kernel import kernel_for
+    from memmap_lint.rule import HostContext
+
+    config = parse_boot_text(text, kind, "<inline>")
+    engine = Engine(_RULES)
+    for v in views(config, {"<inline>": text}):
+        ctx = HostContext(
+            v.entry.title,
+            parse(v.entry.cmdline),
+            kernel_for(None),
+            None,
+            locate=boot_locator(v, "<inline>"),
+            boot=v,
+        )
+        for f in engine.check_host(ctx):
+            assert f.message
