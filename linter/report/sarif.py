@@ -5,63 +5,88 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from .. import __version__
 from ..findings import ERROR, INFO, WARNING, Finding
 from ..results import HostResult
-from ..rule import Rule
+from ..rule import DOC_SECTIONS, Rule
 
 _LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
 def _repo_relative(path: str) -> str:
-    """``path`` relative to its git repository's root (else to the working directory)."""
+    """``path`` as a URI reference relative to its git repository's root (else to the working
+    directory), percent-encoded as SARIF's ``uri-reference`` format wants."""
     p = Path(path).resolve()
     for parent in (p.parent, *p.parent.parents):
         if (parent / ".git").exists():
-            return p.relative_to(parent).as_posix()
+            return quote(p.relative_to(parent).as_posix())
     try:
-        return Path(os.path.relpath(p)).as_posix()
+        return quote(Path(os.path.relpath(p)).as_posix())
     except ValueError:
-        return p.as_posix()
+        return quote(p.as_posix())
 
 
-def fingerprint(f: Finding) -> str:
-    """Stable across unrelated edits: host, code and the parameter as written."""
-    return hashlib.sha256(f"{f.host}\0{f.code}\0{f.param}".encode()).hexdigest()[:32]
+def fingerprint(f: Finding, occurrence: int = 0) -> str:
+    """Stable across unrelated edits: host, code, the parameter as written, and which of the
+    identical (host, code, parameter) findings this is (line numbers play no part)."""
+    key = f"{f.host}\0{f.code}\0{f.param}\0{occurrence}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _sections(doc: str) -> tuple[str, dict[str, str]]:
+    """The headline of a rule doc and its four sections, each dedented (so that Markdown does
+    not take the section bodies for indented code blocks)."""
+    head: list[str] = []
+    sections: dict[str, list[str]] = {}
+    current: list[str] = head
+    for line in doc.splitlines():
+        title = line.strip().rstrip(":")
+        if title in DOC_SECTIONS and line.strip().endswith(":"):
+            current = sections.setdefault(title, [])
+            continue
+        current.append(line)
+    headline = " ".join(" ".join(head).split())
+    return headline, {t: textwrap.dedent("\n".join(b)).strip() for t, b in sections.items()}
 
 
 def _rule_json(rule: Rule) -> dict[str, object]:
-    full = " ".join(rule.section("Why it matters").split())
+    headline, sections = _sections(rule.doc)
+    short = headline or rule.summary
+    full = " ".join(sections.get("Why it matters", "").split())
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": full or rule.summary},
-        "help": {"text": rule.doc, "markdown": _markdown(rule)},
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full or rule.summary or short},
+        "help": {"text": rule.doc, "markdown": _markdown(rule, headline, sections)},
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {"tags": ["memmap"]},
+        "properties": {"tags": ["memmap", rule.scope]},
     }
 
 
-def _markdown(rule: Rule) -> str:
-    parts = [f"**{rule.code} {rule.name}**"]
-    for title in ("What it finds", "Why it matters", "Example", "How to fix"):
-        body = rule.section(title)
+def _markdown(rule: Rule, headline: str, sections: dict[str, str]) -> str:
+    parts = [f"**{rule.code} {rule.name}** ({rule.severity})"]
+    if headline:
+        parts.append(headline)
+    for title in DOC_SECTIONS:
+        body = sections.get(title)
         if body:
             parts.append(f"### {title}\n\n{body}")
     return "\n\n".join(parts)
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, object]:
+def _result(f: Finding, index: dict[str, int], occurrence: int) -> dict[str, object]:
     message = f"{f.host}: {f.message}"
     out: dict[str, object] = {
         "ruleId": f.code,
         "level": _LEVEL[f.severity],
         "message": {"text": message},
-        "partialFingerprints": {"memmapLint/v1": fingerprint(f)},
+        "partialFingerprints": {"memmapLint/v1": fingerprint(f, occurrence)},
         "properties": {"host": f.host, "parameter": f.param},
     }
     if f.code in index:
@@ -81,7 +106,20 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, object]:
     return out
 
 
+def _results(results: Sequence[HostResult], index: dict[str, int]) -> list[dict[str, object]]:
+    seen: dict[tuple[str, str, str], int] = {}
+    out = []
+    for r in results:
+        for f in r.findings:
+            key = (f.host, f.code, f.param)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            out.append(_result(f, index, n))
+    return out
+
+
 def report_sarif(results: Sequence[HostResult], rules: Sequence[Rule]) -> dict[str, object]:
+    """The SARIF log: one run, every selected rule, one result per finding."""
     index = {r.code: i for i, r in enumerate(rules)}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -96,11 +134,12 @@ def report_sarif(results: Sequence[HostResult], rules: Sequence[Rule]) -> dict[s
                         "rules": [_rule_json(r) for r in rules],
                     }
                 },
-                "results": [_result(f, index) for r in results for f in r.findings],
+                "results": _results(results, index),
             }
         ],
     }
 
 
 def render_sarif(results: Sequence[HostResult], rules: Sequence[Rule]) -> Iterable[str]:
+    """The SARIF log as text."""
     yield json.dumps(report_sarif(results, rules), indent=2) + "\n"
