@@ -23,7 +23,7 @@ EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-COMMANDS = ("lint", "simulate", "collect", "rules", "schema")
+COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema")
 
 
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -342,8 +342,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``memmap-lint`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
-        args_list.insert(0, "lint")
+    if args_list and args_list[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        args_list.insert(0, "lint")  # `memmap-lint [lint] PATH...`: options may come first
     parser = build_parser()
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):

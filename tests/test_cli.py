@@ -185,3 +185,10 @@ def test_every_format_renders(tmp_path: Path, fmt: str) -> None:
     inv = _inventory(tmp_path, "ro memmap=12M*4096:oops")
     p = run(str(inv), "--format", fmt)
     assert p.returncode == 1 and p.stdout and "Traceback" not in p.stderr
+
+
+def test_options_may_come_before_the_paths(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path, "ro memmap=12M*4096:oops")
+    p = run("--format", "json", str(inv))
+    assert p.returncode == 1, p.stderr
+    assert json.loads(p.stdout)["findings"]
