@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from .bootlint import boot_locator, finish, views
 from .bootconfig import parse_boot_text
+from .bootlint import boot_locator, finish, views
 from .bootview import BootView
 from .captures import Capture, capture_digest
 from .cmdline import parse
@@ -29,14 +29,14 @@ from .findings import SEVERITIES, Finding, Location, rank
 from .inventory import Host
 from .kernel import Kernel, kernel_for
 from .lint import HostInput, Linter
-from .model import DIALECTS, Simulation
+from .model import DIALECTS, PLACED, Simulation
 from .registry import load_rules, select
 from .results import HostResult
 from .rule import Rule
 from .simulate import simulate
 from .sizes import human
-from .ssh_nextkernel import next_kernel
 from .ssh_facts import HostFacts
+from .ssh_nextkernel import next_kernel
 from .yamlpos import Pos
 
 __all__ = [
@@ -312,13 +312,16 @@ def failure_message(result: HostResult, fail_on: str) -> str:
 
 
 def ram_note(result: HostResult) -> str | None:
-    """``usable RAM: 12 MiB of 255.8 GiB (255.8 GiB lost)`` when the command line costs RAM."""
+    """``usable RAM: 11.6 MiB of 255.6 GiB (255.6 GiB lost)`` when the command line costs more
+    RAM than the regions and ranges it reserves on purpose (a memory limit, a misread value)."""
     sim = result.simulation
     if sim is None or sim.panic:
         return None
     before = simulate(sim.firmware, parse(""), _kernel_of(sim), sim.setup_data).ram_total()
     after = sim.ram_total()
-    if after >= before:
+    meant = sum(r.size for r in sim.regions if r.status == PLACED and not r.approximate)
+    meant += sum(size for _start, size, _param, _text in sim.reservations)
+    if before - after <= meant:
         return None
     return f"usable RAM: {human(after)} of {human(before)} ({human(before - after)} lost)"
 

@@ -27,7 +27,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "ignore": {"type": "list", "elements": "str", "default": []},
     "fail_on": {
         "type": "str",
-        "default": "warning",
+        "default": "error",
         "choices": ["error", "warning", "info", "never"],
     },
     "fleet": {"type": "list", "elements": "str"},
@@ -115,7 +115,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
 
     def _host(self, args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
         from memmap_lint.config import Config
-        from memmap_lint.preflight import check_hosts, failing, failure_message
+        from memmap_lint.preflight import check_hosts, failing, failure_message, finding_line
         from memmap_lint.report.json_report import host_json
 
         inp = self._input(args, task_vars)
@@ -132,8 +132,14 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         if bad:
             out["msg"] = failure_message(res, args["fail_on"])
         else:
-            out["msg"] = f"memmap-lint: {len(res.findings)} finding(s), none at or above " + (
-                f"'{args['fail_on']}'" if args["fail_on"] != "never" else "a failing severity"
+            below = (
+                "none" if args["fail_on"] == "never" else f"none at or above '{args['fail_on']}'"
+            )
+            out["msg"] = "\n".join(
+                [
+                    f"memmap-lint: {len(res.findings)} finding(s) on {res.host}, {below}",
+                    *(f"  {finding_line(f)}" for f in res.findings),
+                ]
             )
         return out
 

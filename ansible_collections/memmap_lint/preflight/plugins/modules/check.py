@@ -90,9 +90,12 @@ options:
   fail_on:
     description:
       - Fail the host when a finding of this severity or worse exists (C(never) only reports).
-      - The default is that of C(memmap-lint lint).
+      - "The default is C(error), stricter than a gate needs to be lenient: errors are what hurts
+        a host (RAM lost, a region not placed, a crash log with no memory, a boot that stops);
+        warnings and infos are still returned in RV(findings) and listed in RV(msg).
+        C(memmap-lint lint) defaults to C(warning)."
     type: str
-    default: warning
+    default: error
     choices: [error, warning, info, never]
   fleet:
     description:

@@ -9,6 +9,13 @@ facts schema (memmap-lint/facts/v1). The action plugin of the same name complete
 
 from __future__ import annotations
 
+import glob
+import os
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
 DOCUMENTATION = r"""
 module: facts
 short_description: Read a host's firmware memory map, command line and boot files for memmap-lint
@@ -79,13 +86,6 @@ ansible_facts:
         next_kernel_source: newest /boot/vmlinuz-*
         notes: []
 """
-
-import glob
-import os
-import re
-import time
-
-from ansible.module_utils.basic import AnsibleModule
 
 SCHEMA = "memmap-lint/facts/v1"
 MEMMAP = "/sys/firmware/memmap"
