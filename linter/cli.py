@@ -43,7 +43,7 @@ def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="NAME",
         help="a kernel feature, e.g. memmap-wildcard (the RFC patch)",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
     p.add_argument(
         "--select",
@@ -192,6 +192,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     result = HostResult(host=host, simulation=sim, findings=tuple(findings))
     if args.format == "json":
         text = json.dumps(report_json([result]), indent=2) + "\n"
+    elif args.format == "html":
+        from .report.html import render_html
+
+        title = f"memmap-lint simulate: {host}"
+        text = "".join(render_html([result], title=title, story_open=True))
     else:
         text = "\n".join(explain(sim, args.e820, findings)) + "\n"
     write_output(text, args.output)
@@ -284,7 +289,9 @@ def _write_report(args: argparse.Namespace, results: list[Any], rules: list[Any]
     elif fmt == "github":
         chunks = render_github(results)
     elif fmt == "html":
-        raise LintError("MM001", "--format html is not available yet")
+        from .report.html import render_html
+
+        chunks = render_html(results)
     else:
         colour = args.color == "always" or (
             args.color == "auto"
