@@ -281,3 +281,91 @@ def test_facts_document_round_trips() -> None:
         "6.12.11-amd64",
         "newest /boot/vmlinuz-*",
     )
+
+
+SSH_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - memmap_lint.preflight.facts:
+    - ansible.builtin.copy:
+        content: "{{ ansible_facts.memmap_lint | to_json }}"
+        dest: "{{ out_dir }}/facts-{{ inventory_hostname }}.json"
+      delegate_to: localhost
+      vars:
+        ansible_connection: local
+    - memmap_lint.preflight.check:
+        cmdline: "{{ new_cmdline }}"
+    - ansible.builtin.copy:
+        content: "reached"
+        dest: "{{ out_dir }}/reached-{{ inventory_hostname }}"
+      delegate_to: localhost
+      vars:
+        ansible_connection: local
+"""
+
+
+@pytest.mark.sshd
+def test_over_ssh_facts_and_check_and_an_unreachable_host(tmp_path: Path) -> None:
+    """Real sshd on loopback serving the r7625 fixture host (tests/sshd_harness.py): its next
+    kernel is 6.1.0-28-amd64 (grubenv saved_entry names that submenu entry, GRUB_DEFAULT=saved),
+    so memmap=12M*4096:oops is MM105 there; a closed port is Ansible's unreachable."""
+    import sshd_harness as h
+
+    why = h.sshd_available()
+    if why is not None:
+        pytest.skip(why)
+    user = h.keygen(tmp_path / "user")
+    server = h.start_server("r7625", tmp_path / "r7625", [user], h.FIXTURES / "r7625")
+    try:
+        known = tmp_path / "known_hosts"
+        known.write_text("".join(line + "\n" for line in server.known_hosts_lines()))
+        ssh_args = (
+            f"-F none -o UserKnownHostsFile={known} -o GlobalKnownHostsFile=/dev/null "
+            "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+        )
+        inv = tmp_path / "hosts.ini"
+        inv.write_text(
+            "[lab]\n"
+            f"r7625 ansible_host=127.0.0.1 ansible_port={server.port()}\n"
+            f"gone ansible_host=127.0.0.1 ansible_port={h.free_port()}\n"
+            "[lab:vars]\n"
+            f"ansible_user=root\nansible_ssh_private_key_file={user}\n"
+            f"ansible_ssh_common_args='{ssh_args}'\n"
+        )
+        play = tmp_path / "ssh.yml"
+        play.write_text(SSH_PLAY)
+        res = a.run(
+            [
+                "ansible-playbook", "-i", str(inv), str(play),
+                "-e", f"out_dir={tmp_path}", "-e", f"new_cmdline='{STOCK_BAD}'",
+            ],
+            tmp_path,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    out = res.stdout + res.stderr
+    recap = _recap(res.stdout)
+    assert recap["gone"]["unreachable"] == 1 and recap["gone"]["ok"] == 0, out
+    assert recap["r7625"]["failed"] == 1, out
+    assert not (tmp_path / "reached-r7625").exists() and not (tmp_path / "reached-gone").exists()
+    assert "on r7625; the command line must not be installed" in out
+    assert "MM105 error (wildcard-unsupported) [memmap=12M*4096:oops]" in out
+    facts = HostFacts.from_dict(json.loads((tmp_path / "facts-r7625.json").read_text()))
+    assert facts.address == f"127.0.0.1:{server.port()}"
+    assert facts.next_kernel == "6.1.0-28-amd64"
+    assert facts.next_kernel_source.startswith("grubenv saved_entry")
+    assert facts.e820_source == "sysfs"
+    fixture = h.FIXTURES / "r7625"
+    want = sorted(
+        (int(d.name), *(int((d / k).read_text(), 16) for k in ("start", "end")))
+        for d in (fixture / "memmap").iterdir()
+    )
+    assert [(e.index, e.start, e.end) for e in facts.memmap] == want
+    assert facts.proc_cmdline == (fixture / "cmdline").read_text().rstrip("\n")
+    assert facts.dmi_product == (fixture / "class/dmi/id/product_name").read_text().strip()
+    assert (
+        facts.boot_files["/etc/default/grub.d/60-memmap.cfg"]
+        == (fixture / "etc/default/grub.d/60-memmap.cfg").read_text()
+    )
+    assert sorted(facts.boot_kernels) == ["6.1.0-28-amd64", "6.12.11-amd64"]
