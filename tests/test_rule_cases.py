@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from memmap_lint.captures import load_capture
 from memmap_lint.cmdline import parse
 from memmap_lint.engine import Engine
