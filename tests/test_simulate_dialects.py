@@ -374,6 +374,9 @@ def test_setup_data_becomes_reserved_kern() -> None:
 
 
 def test_unsorted_firmware_map_is_sanitized_first() -> None:
+    # e820__memory_setup_default() sanitizes the firmware table before parse_early_param
+    # (reference 3.8 step 1); DESIGN.md section 5: with nothing to edit, the output is the
+    # sanitized firmware map.
     sim = simulate(tuple(reversed(FIRMWARE)), "quiet", STOCK)
     assert printed(sim) == BASE
 
@@ -664,6 +667,8 @@ def test_reserve_mem_before_6_11_is_unsupported(release: str) -> None:
 
 
 def test_bare_reserve_mem_is_not_a_reserve_mem_parameter() -> None:
+    # init/main.c obsolete_checksetup(): parameqn(line, "reserve_mem=", 12) compares the '=' too,
+    # so a bare `reserve_mem` never reaches reserve_mem(); it is passed to init.
     sim = run("reserve_mem", MAINLINE)
     assert sim.regions == ()
 
