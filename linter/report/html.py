@@ -264,7 +264,7 @@ def _findings_html(results: Sequence[HostResult]) -> Iterable[str]:
         yield f'<th data-col="{i}" tabindex="0">{head}</th>'
     yield '<th data-col="6" tabindex="0">message</th></tr></thead><tbody>'
     for r in results:
-        for f in r.findings:
+        for f in sorted(r.findings, key=Finding.sort_key):
             yield _finding_row(f, r.groups) + "\n"
     yield "</tbody></table></section>"
 

@@ -60,7 +60,7 @@ tr[hidden] { display: none; }
 .b-error { background: var(--err); } .b-warning { background: var(--warn); }
 .views { display:flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .view { margin: 0; }
-figcaption { font-size: 13px; margin-bottom: 4px; width: 430px; height: 74px; overflow-y: auto; }
+figcaption { font-size: 13px; margin-bottom: 4px; width: 430px; height: 84px; overflow-y: auto; }
 .cmdline { display:block; background: var(--bg); border:1px solid var(--line); padding: 3px 6px;
   margin-top: 3px; word-break: break-all; }
 .panic { border:2px solid var(--err); background:#fef2f2; color: var(--err); padding: 10px;
