@@ -155,6 +155,8 @@ def parse(text: str, limit: int | None = COMMAND_LINE_SIZE - 1) -> Cmdline:
     def char_index(b: int) -> int:
         return offsets[b] if offsets else b
 
+    if "\0" in buf:  # the kernel's string ends at the first NUL byte
+        buf = buf[: buf.index("\0")]
     dropped_text = ""
     truncated_at: int | None = None
     if limit is not None and len(buf) > limit:
