@@ -11,6 +11,16 @@ from collections.abc import Iterable
 from .errors import LintError
 
 
+def _mode_for(path: str) -> int:
+    """The existing file's mode, else what a plain open() would give (0666 less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str, chunks: Iterable[str]) -> None:
     """Write ``chunks`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -24,6 +34,7 @@ def atomic_write(path: str, chunks: Iterable[str]) -> None:
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -192,3 +192,14 @@ def test_options_may_come_before_the_paths(tmp_path: Path) -> None:
     p = run("--format", "json", str(inv))
     assert p.returncode == 1, p.stderr
     assert json.loads(p.stdout)["findings"]
+
+
+def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path, "ro quiet")
+    out = tmp_path / "report.txt"
+    old = os.umask(0o022)
+    try:
+        run(str(inv), "--output", str(out))
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
