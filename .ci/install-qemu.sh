@@ -94,7 +94,7 @@ fetch_kernel() {
         return 1
     fi
     tmp="$(mktemp -d "$CACHE/.fetch-$name.XXXXXX")"
-    trap 'rm -rf "$tmp"' EXIT
+    trap "rm -rf '$tmp'" EXIT
     chmod 755 "$tmp"
     (cd "$tmp" && apt-get -o APT::Sandbox::User=root download -qq "$pkg")
     mkdir -p "$tmp/root"
