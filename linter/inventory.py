@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from .errors import LintError, LintErrors
+from .schemafast import Check, compile_valid
 from .yamlpos import Pos, compose, mapping_items, scalar_offset_map, value
 
 GROUP_KEYS = ("vars", "hosts", "children")
@@ -86,6 +87,12 @@ def _vars_validator() -> jsonschema.protocols.Validator:
     return cls(schema()["$defs"]["vars"])
 
 
+@cache
+def _vars_certainly_valid() -> Check | None:
+    """A quick test that passes most mappings without jsonschema (see schemafast)."""
+    return compile_valid(schema()["$defs"]["vars"])
+
+
 class _Reader:
     """Collects groups, host declarations and errors from one or more YAML files."""
 
@@ -94,6 +101,8 @@ class _Reader:
         self.host_vars: dict[str, dict[str, VarDef]] = {}
         self.host_pos: dict[str, Pos] = {}
         self.errors: list[LintError] = []
+        #: group name -> the hosts already listed in it (``Group.hosts`` keeps their order).
+        self._members: dict[str, set[str]] = {}
 
     def group(self, name: str) -> Group:
         if name not in self.groups:
@@ -122,6 +131,9 @@ class _Reader:
         known = schema()["$defs"]["vars"]["properties"]
         mine = {k: d.value for k, d in defs.items() if k in known}
         if not mine:
+            return
+        quick = _vars_certainly_valid()
+        if quick is not None and quick(mine):
             return
         for err in sorted(_vars_validator().iter_errors(mine), key=lambda e: list(e.path)):
             key = str(err.path[0]) if err.path else ""
@@ -178,8 +190,10 @@ class _Reader:
         except LintError as exc:
             self.errors.append(exc)
             return
+        members = self._members.setdefault(group.name, set(group.hosts))
         for host, hnode, kpos in items:
-            if host not in group.hosts:
+            if host not in members:
+                members.add(host)
                 group.hosts.append(host)
             self.host_pos.setdefault(host, kpos)
             defs = self.read_vars(hnode, path, f"{where}.{host}")
@@ -277,27 +291,45 @@ def load_inventory(path: str | Path) -> Inventory:
                 groups["all"].children.append(gname)
     depth = _depths(groups)
     hosts: dict[str, Host] = {}
+    # Hosts of the same groups share their group order and merged group vars (computed once).
+    by_groups: dict[frozenset[str], tuple[tuple[str, ...], dict[str, VarDef]]] = {}
     for name in reader.host_pos:
-        direct = member_of.get(name, set())
-        closure: set[str] = set()
-        stack = list(direct)
-        while stack:
-            g = stack.pop()
-            if g in closure:
-                continue
-            closure.add(g)
-            stack.extend(groups[g].parents)
-        closure.add("all")
-        if direct <= {"all"}:
-            closure.add("ungrouped")
-        order = sorted(closure, key=lambda g: (depth.get(g, 1), g))
-        merged: dict[str, VarDef] = {}
-        for g in order:
-            merged.update(groups[g].vars)
-        merged.update(reader.host_vars.get(name, {}))
-        merged.update(host_files.get(name, {}))
-        hosts[name] = Host(name, merged, tuple(order), reader.host_pos[name])
+        direct = frozenset(member_of.get(name, ()))
+        shared = by_groups.get(direct)
+        if shared is None:
+            shared = by_groups[direct] = _group_vars(groups, depth, direct)
+        order, group_vars = shared
+        merged = dict(group_vars)
+        own = reader.host_vars.get(name)
+        if own:
+            merged.update(own)
+        from_file = host_files.get(name)
+        if from_file:
+            merged.update(from_file)
+        hosts[name] = Host(name, merged, order, reader.host_pos[name])
     return Inventory(label, hosts, groups)
+
+
+def _group_vars(
+    groups: dict[str, Group], depth: dict[str, int], direct: frozenset[str]
+) -> tuple[tuple[str, ...], dict[str, VarDef]]:
+    """The groups of a host that is directly in ``direct`` (``all`` first) and their vars merged."""
+    closure: set[str] = set()
+    stack = list(direct)
+    while stack:
+        g = stack.pop()
+        if g in closure:
+            continue
+        closure.add(g)
+        stack.extend(groups[g].parents)
+    closure.add("all")
+    if direct <= {"all"}:
+        closure.add("ungrouped")
+    order = sorted(closure, key=lambda g: (depth.get(g, 1), g))
+    merged: dict[str, VarDef] = {}
+    for g in order:
+        merged.update(groups[g].vars)
+    return tuple(order), merged
 
 
 def select_hosts(inv: Inventory, pattern: str | None) -> list[Host]:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from .simulate import Options, simulate
 
 if TYPE_CHECKING:
     from .collect_run import Outcome
+    from .progress import Progress
 
 
 @dataclass
@@ -37,8 +39,19 @@ class CaptureCache:
     """Captures loaded once per file (or inline text) and their digests."""
 
     loaded: dict[str, tuple[Capture, str]] = field(default_factory=dict)
+    #: (spec, base) -> key of ``loaded``: the path arithmetic done once per distinct spelling.
+    _keys: dict[tuple[str, Path], str] = field(default_factory=dict)
 
     def get(self, spec: str, base: Path, label: str) -> tuple[Capture, str]:
+        known = self._keys.get((spec, base))
+        if known is not None:
+            return self.loaded[known]
+        found = self._get(spec, base, label)
+        if "\n" not in spec:
+            self._keys[(spec, base)] = str(Path(spec) if Path(spec).is_absolute() else base / spec)
+        return found
+
+    def _get(self, spec: str, base: Path, label: str) -> tuple[Capture, str]:
         if "\n" in spec:
             key = "inline:" + spec
             if key not in self.loaded:
@@ -95,12 +108,45 @@ class HostInput:
     boot: BootView | None = None
 
 
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Cmdline:
+    """``parse`` memoized by text (a Cmdline is immutable; a fleet has few distinct lines)."""
+    return parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _kernel(release: Any, features: tuple[Any, ...], dialect: Any) -> Kernel:
+    return kernel_for(release, features, dialect)
+
+
+def _kernel_of(host: Host) -> Kernel:
+    release, features, dialect = (
+        host.get("kernel"),
+        host.get("kernel_features") or (),
+        host.get("dialect"),
+    )
+    plain = (
+        isinstance(release, (str, type(None)))
+        and isinstance(dialect, (str, type(None)))
+        and isinstance(features, (list, tuple))
+        and all(type(f) is str for f in features)
+    )
+    if plain:
+        return _kernel(release, tuple(features), dialect)
+    return kernel_for(release, features, dialect)
+
+
+@lru_cache(maxsize=4096)
+def _parent(path: str) -> Path:
+    return Path(path).parent
+
+
 def host_input(host: Host, captures: CaptureCache) -> HostInput:
     """Resolve a host's kernel, command line and capture; LintError when they are unusable."""
-    kernel = kernel_for(host.get("kernel"), host.get("kernel_features") or (), host.get("dialect"))
+    kernel = _kernel_of(host)
     cmd_var = host.vars.get("kernel_cmdline")
     text = host.get("kernel_cmdline") or ""
-    cmdline = parse(text)
+    cmdline = _parsed(text)
     locate = _locator(host, cmd_var)
     boot: BootView | None = None
     if host.get("boot_files"):
@@ -113,7 +159,7 @@ def host_input(host: Host, captures: CaptureCache) -> HostInput:
             raise exc.located(files.pos.path) from exc
         if found is not None:
             boot = found
-            cmdline = parse(boot.entry.cmdline)
+            cmdline = _parsed(boot.entry.cmdline)
             locate = boot_locator(boot, files.pos.path)
     capture = digest = None
     e820 = host.vars.get("e820")
@@ -123,7 +169,7 @@ def host_input(host: Host, captures: CaptureCache) -> HostInput:
     if host.get("current_kernel"):
         facts["current_kernel"] = host.get("current_kernel")
     if e820 is not None:
-        base = Path(e820.pos.path).parent
+        base = _parent(e820.pos.path)
         try:
             capture, digest = captures.get(str(e820.value), base, e820.pos.path)
         except LintError as exc:
@@ -179,10 +225,12 @@ class Linter:
         per_group = [c for g in host.groups for c in self.config.group_ignores.get(g, ())]
         return (*own, *per_group)
 
-    def lint_hosts(self, inputs: Sequence[HostInput]) -> list[HostResult]:
+    def lint_hosts(
+        self, inputs: Sequence[HostInput], progress: Progress | None = None
+    ) -> list[HostResult]:
         results: list[HostResult] = []
         contexts: list[HostContext] = []
-        for inp in inputs:
+        for inp in inputs if progress is None else progress.track(inputs):
             sim = self._simulation(inp)
             ctx = HostContext(
                 inp.host.name,
@@ -199,7 +247,7 @@ class Linter:
                 inp.cmdline.text,
                 inp.kernel,
                 self.config.thresholds.key(),
-                json.dumps(inp.facts, sort_keys=True, default=str),
+                _facts_key(inp.facts),
                 inp.boot.key() if inp.boot is not None else None,
             )
             findings = self.engine.check_host(ctx, key)
@@ -238,6 +286,24 @@ class Linter:
         ]
 
 
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a YAML value that tells apart what rules could tell apart."""
+    if isinstance(value, dict):
+        return frozenset((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_freeze(v) for v in value))
+    hash(value)
+    return (type(value), value)
+
+
+def _facts_key(facts: Mapping[str, Any]) -> Any:
+    """The memo key of a host's facts (their JSON text when a value cannot be hashed)."""
+    try:
+        return _freeze(dict(facts))
+    except TypeError:
+        return json.dumps(facts, sort_keys=True, default=str)
+
+
 def _suppressed(f: Finding, ignored: Sequence[str], rules: Sequence[Rule]) -> bool:
     rule = next((r for r in rules if r.code == f.code), None)
     return rule is not None and any(matches(rule, p) for p in ignored)
@@ -248,16 +314,18 @@ def collect_inputs(
     hosts: Sequence[Host],
     captures: CaptureCache,
     collected: Mapping[str, Outcome] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[HostInput], list[LintError]]:
     """Resolve every host; errors are gathered so that one bad host does not hide the others.
 
     ``collected`` holds the SSH collection outcome of the hosts that were collected
-    (``lint_collected.with_collected`` merges each into the host's input).
+    (``lint_collected.with_collected`` merges each into the host's input); ``progress`` counts
+    the hosts done.
     """
     inputs: list[HostInput] = []
     errors: list[LintError] = []
     now = dt.datetime.now(dt.timezone.utc)
-    for host in hosts:
+    for host in hosts if progress is None else progress.track(hosts):
         try:
             inp = host_input(host, captures)
             if collected is not None and host.name in collected:

@@ -70,13 +70,27 @@ def compose(text: str, path: str) -> yaml.Node | None:
 _CONSTRUCTOR = yaml.SafeLoader("")
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def value(node: yaml.Node, path: str) -> Any:
-    """The plain Python value of a node (safe types only), MM604 on what safe YAML refuses."""
+    """The plain Python value of a node (safe types only), MM604 on what safe YAML refuses.
+
+    A string scalar is its text (what SafeConstructor returns for it); anything else goes through
+    SafeConstructor, whose memo of constructed nodes is emptied after each value so that it does
+    not keep the whole node graph of an inventory alive.
+    """
+    if type(node) is yaml.ScalarNode and node.tag == _STR:
+        return node.value
     try:
         return _CONSTRUCTOR.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         p = pos_of(path, node)
         raise LintError("MM604", f"cannot read this value: {exc}", path, p.line, p.column) from exc
+    finally:
+        _CONSTRUCTOR.constructed_objects.clear()
+        _CONSTRUCTOR.recursive_objects.clear()
+        _CONSTRUCTOR.state_generators.clear()
 
 
 def mapping_items(node: yaml.Node, path: str, what: str) -> list[tuple[str, yaml.Node, Pos]]:

@@ -57,13 +57,59 @@ def report_json(results: Sequence[HostResult]) -> dict[str, object]:
     }
 
 
+def _simulation_text(sim: Simulation | None) -> str:
+    """The members of ``host_json`` that come from the simulation, as JSON text (no braces)."""
+    body = host_json(HostResult(host="", simulation=sim, findings=()))
+    del body["host"], body["findings"]
+    return json.dumps(body)[1:-1]
+
+
+class _FindingText:
+    """``json.dumps(finding.to_json())``, with the strings that hosts share encoded once."""
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+
+    def _shared(self, v: str) -> str:
+        text = self._strings.get(v)
+        if text is None:
+            text = self._strings[v] = json.dumps(v)
+        return text
+
+    def __call__(self, f: Finding) -> str:
+        parts = []
+        for key, v in f.to_json().items():
+            text = self._shared(v) if isinstance(v, str) and key != "host" else json.dumps(v)
+            parts.append(self._shared(key) + ": " + text)
+        return "{" + ", ".join(parts) + "}"
+
+
 def render_json(results: Sequence[HostResult]) -> Iterable[str]:
-    """The report as text chunks (hosts streamed one by one)."""
+    """The report as text chunks (hosts streamed one by one).
+
+    The same text as ``json.dumps(report_json(results))``, made cheaply: hosts that share a
+    simulation share its serialized table and regions, and the strings findings share (messages,
+    parameters, paths) are encoded once.
+    """
     findings: list[Finding] = [f for r in results for f in r.findings]
+    finding_text = _FindingText()
+    sims: dict[int, tuple[Simulation | None, str]] = {}
     yield '{"schema": ' + json.dumps(SCHEMA) + ', "hosts": ['
     for i, r in enumerate(results):
-        yield ("" if i == 0 else ", ") + json.dumps(host_json(r))
+        known = sims.get(id(r.simulation))
+        if known is None:
+            known = sims[id(r.simulation)] = (r.simulation, _simulation_text(r.simulation))
+        yield (
+            ("" if i == 0 else ", ")
+            + '{"host": '
+            + json.dumps(r.host)
+            + ", "
+            + known[1]
+            + ', "findings": ['
+            + ", ".join(finding_text(f) for f in r.findings)
+            + "]}"
+        )
     yield '], "findings": ['
     for i, f in enumerate(findings):
-        yield ("" if i == 0 else ", ") + json.dumps(f.to_json())
+        yield ("" if i == 0 else ", ") + finding_text(f)
     yield '], "summary": ' + json.dumps(summary(results, findings)) + "}\n"
