@@ -324,7 +324,7 @@ def advise(subjects: Sequence[Subject]) -> Advice:
         _migration(subjects, chosen),
         {d: tuple(sorted(set(h))) for d, h in failed.items()},
         tuple(no_capture),
-        _notes(by_dialect, chosen),
+        _notes(by_dialect, chosen, subjects),
     )
 
 
@@ -367,8 +367,27 @@ def _before_reserve_mem(release: str) -> bool:
     return v is not None and v < (6, 11, 0)
 
 
-def _notes(by_dialect: dict[str, list[str]], chosen: Sequence[tuple[Want, int]]) -> tuple[str, ...]:
+#: The kernel feature that declares ramoops built in (CONFIG_PSTORE_RAM=y), as MM407 reads it.
+RAMOOPS_BUILTIN = "ramoops-builtin"
+
+
+def _notes(
+    by_dialect: dict[str, list[str]],
+    chosen: Sequence[tuple[Want, int]],
+    subjects: Sequence[Subject],
+) -> tuple[str, ...]:
     notes = []
+    modular = [
+        s.host
+        for s in subjects
+        if s.kernel.dialect == RFC and RAMOOPS_BUILTIN not in s.kernel.features
+    ]
+    if modular and any(w.ramoops for w, _ in chosen):
+        notes.append(
+            f"{len(modular)} rfc host(s) do not declare the kernel feature {RAMOOPS_BUILTIN}: "
+            "with the RFC patch ramoops reads mem_name only when built in (CONFIG_PSTORE_RAM=y; "
+            "MM407), so build it in there and declare the feature."
+        )
     if STOCK in by_dialect and chosen:
         notes.append(
             f"{len(by_dialect[STOCK])} host(s) boot a stock kernel (< 6.11 without the RFC patch): "

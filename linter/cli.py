@@ -248,7 +248,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         if path in boot_paths:
             continue
         try:
-            inventory = load_inventory(path)
+            progress.stage(f"reading {path}", None)
+            inventory = load_inventory(path, progress)
         except LintErrors as exc:
             errors.extend(exc.errors)
             continue

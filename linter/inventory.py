@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
@@ -23,6 +23,9 @@ import yaml
 from .errors import LintError, LintErrors
 from .schemafast import Check, compile_valid
 from .yamlpos import Pos, compose, mapping_items, scalar_offset_map, value
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 GROUP_KEYS = ("vars", "hosts", "children")
 
@@ -96,7 +99,8 @@ def _vars_certainly_valid() -> Check | None:
 class _Reader:
     """Collects groups, host declarations and errors from one or more YAML files."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
         self.groups: dict[str, Group] = {"all": Group("all"), "ungrouped": Group("ungrouped")}
         self.host_vars: dict[str, dict[str, VarDef]] = {}
         self.host_pos: dict[str, Pos] = {}
@@ -198,6 +202,8 @@ class _Reader:
             self.host_pos.setdefault(host, kpos)
             defs = self.read_vars(hnode, path, f"{where}.{host}")
             self.host_vars.setdefault(host, {}).update(defs)
+            if self.progress is not None:
+                self.progress.advance()
 
     def read_file(self, path: Path, label: str) -> None:
         try:
@@ -248,10 +254,13 @@ def _depths(groups: dict[str, Group]) -> dict[str, int]:
     return depth
 
 
-def load_inventory(path: str | Path) -> Inventory:
-    """Read an inventory file or directory; LintErrors (MM604) listing every problem."""
+def load_inventory(path: str | Path, progress: Progress | None = None) -> Inventory:
+    """Read an inventory file or directory; LintErrors (MM604) listing every problem.
+
+    ``progress`` counts the host entries read.
+    """
     root = Path(path)
-    reader = _Reader()
+    reader = _Reader(progress)
     label = str(path)
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

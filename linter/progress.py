@@ -93,6 +93,9 @@ class Progress:
         """The text of the progress line at time ``now``."""
         head = f"memmap-lint: {self.label}"
         if self.total is None:
+            elapsed = now - self._stage_began
+            if self.count and elapsed > 0:
+                head += f" {self.count:,} {self.what}  {self.count / elapsed:,.0f}/s"
             return f"{head} ({_duration(now - self.began)})"
         done = min(self.count, self.total)
         share = done / self.total if self.total else 1.0
