@@ -64,6 +64,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         ".pre-commit-hooks.yaml",
         "linter",
         "rules",
+        "ansible_collections",
     ).splitlines()
     for name in files:
         src = ROOT / name
