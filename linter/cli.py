@@ -27,6 +27,27 @@ EXIT_ERROR = 2
 COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema")
 
 
+def _rule_options(p: argparse.ArgumentParser, fail_on_default: str | None) -> None:
+    """--select, --ignore, --rules-dir and --fail-on, shared by lint and simulate."""
+    for flag, what in (("--select", "only these rules"), ("--ignore", "not these rules")):
+        p.add_argument(
+            flag,
+            action="append",
+            default=[],
+            metavar="CODES",
+            help=f"{what}: codes, prefixes or slugs, comma-separated",
+        )
+    p.add_argument(
+        "--rules-dir", action="append", default=[], metavar="DIR", help="load more rule modules"
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=fail_on_default,
+        help="exit 1 when a finding of this severity or worse exists (default: warning)",
+    )
+
+
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "simulate",
@@ -46,27 +67,7 @@ def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     p.add_argument("--format", choices=("text", "json", "html"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
-    p.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="only these rules (codes, prefixes or slugs)",
-    )
-    p.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="not these rules (codes, prefixes or slugs)",
-    )
-    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
-    p.add_argument(
-        "--fail-on",
-        choices=SEVERITIES,
-        default="warning",
-        help="exit 1 when a finding of this severity or worse exists",
-    )
+    _rule_options(p, fail_on_default="warning")
     p.set_defaults(func=_cmd_simulate)
 
 
@@ -86,34 +87,8 @@ def _lint_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
-    p.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="only these rules: codes, prefixes or slugs, comma-separated",
-    )
-    p.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="not these rules: codes, prefixes or slugs, comma-separated",
-    )
-    p.add_argument(
-        "--fail-on",
-        choices=SEVERITIES,
-        default=None,
-        help="exit 1 when a finding of this severity or worse exists (default: warning)",
-    )
+    _rule_options(p, fail_on_default=None)
     p.add_argument("--config", metavar="FILE", help="config file (default: found upward)")
-    p.add_argument(
-        "--rules-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="load more rule modules from DIR",
-    )
     p.add_argument(
         "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from typing import Any
 
 from . import params as P
 from .cmdline import Cmdline, Param, parse
@@ -350,27 +351,30 @@ def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[i
     count = 0
     names: set[str] = set()
     for p in specs:
-        make = partial(Region, param=p, text=p.raw, offset=p.start, kind="reserve_mem")
         spec = P.read_reserve_mem(p, p.value)
         size = spec.size.value if spec.size else 0
         align = spec.effective_align
+        make = partial(
+            Region,
+            name=spec.name,
+            size=size,
+            align=align,
+            param=p,
+            text=p.raw,
+            offset=p.start,
+            kind="reserve_mem",
+        )
+
+        def refuse(status: str, note: str, message: str, p: Param = p, make: Any = make) -> None:
+            boot.regions.append(make(start=None, status=status, note=note))
+            boot.event(p, status, message, "error")
+
         if not boot.kernel.has_reserve_mem:
-            boot.regions.append(
-                make(
-                    name=spec.name,
-                    size=size,
-                    align=align,
-                    start=None,
-                    status=UNSUPPORTED,
-                    note="reserve_mem= needs Linux 6.11",
-                )
-            )
-            boot.event(
-                p,
-                "unsupported",
-                "this kernel has no reserve_mem=: the parameter is passed "
-                "to init and nothing is reserved",
-                "error",
+            refuse(
+                UNSUPPORTED,
+                "reserve_mem= needs Linux 6.11",
+                "this kernel has no "
+                "reserve_mem=: the parameter is passed to init and nothing is reserved",
             )
             continue
         if count >= 8:
@@ -382,35 +386,21 @@ def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[i
         else:
             why = ""
         if why:
-            boot.regions.append(
-                make(name=spec.name, size=size, align=align, start=None, status=INVALID, note=why)
-            )
-            boot.event(p, "invalid", f"reserve_mem rejects it: {why}; nothing is printed", "error")
+            refuse(INVALID, why, f"reserve_mem rejects it: {why}; nothing is printed")
             continue
         assert spec.name is not None
         start = mb.alloc(size, align) if mb else None
         if start is None:
-            boot.regions.append(
-                make(
-                    name=spec.name,
-                    size=size,
-                    align=align,
-                    start=None,
-                    status=NO_FIT,
-                    note="memblock allocation failed (-ENOMEM)",
-                )
-            )
-            boot.event(
-                p, "no-fit", f"memblock cannot find {human(size)} aligned to {align:#x}", "error"
+            refuse(
+                NO_FIT,
+                "memblock allocation failed (-ENOMEM)",
+                f"memblock cannot find {human(size)} aligned to {align:#x}",
             )
             continue
         count += 1
         names.add(spec.name)
         boot.regions.append(
             make(
-                name=spec.name,
-                size=size,
-                align=align,
                 start=start,
                 status=PLACED,
                 approximate=True,
