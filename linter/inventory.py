@@ -53,6 +53,8 @@ class Group:
     children: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     parents: set[str] = field(default_factory=set)
+    #: ``ansible_group_priority`` (not kept as a var): orders groups of one depth before names
+    priority: int = 1
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,16 @@ class _Reader:
             return
         for key, vnode, kpos in items:
             if key == "vars":
-                group.vars.update(self.read_vars(vnode, path, f"{where}.vars"))
+                defs = self.read_vars(vnode, path, f"{where}.vars")
+                prio = defs.pop("ansible_group_priority", None)
+                if prio is not None:
+                    try:
+                        group.priority = int(prio.value)
+                    except (TypeError, ValueError, OverflowError) as exc:
+                        p = prio.pos
+                        msg = f"ansible_group_priority: {exc}"
+                        self.errors.append(LintError("MM604", msg, path, p.line, p.column))
+                group.vars.update(defs)
             elif key == "hosts":
                 self._read_hosts(group, vnode, path, f"{where}.hosts")
             elif key == "children":
@@ -262,37 +273,37 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
     root = Path(path)
     reader = _Reader(progress)
     label = str(path)
+    # YAML, INI or ansible-inventory JSON; a directory's files and group_vars/host_vars as
+    # Ansible finds them (inventory_sources).
+    from .inventory_sources import inventory_files, read_source, read_vars_files
+
     if root.is_dir():
-        files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        files = inventory_files(root)
         if not files:
-            raise LintError("MM604", "no *.yaml inventory files in this directory", label)
+            raise LintError("MM604", "no inventory files in this directory", label)
         for f in files:
-            reader.read_file(f, str(f))
+            read_source(reader, f, str(f), in_directory=True)
     elif root.is_file():
-        reader.read_file(root, label)
+        read_source(reader, root, label)
     else:
         raise LintError("MM604", "no such inventory file or directory", label)
     base = root if root.is_dir() else root.parent
-    group_files: dict[str, dict[str, VarDef]] = {}
-    host_files: dict[str, dict[str, VarDef]] = {}
-    for sub, target in (("group_vars", group_files), ("host_vars", host_files)):
-        folder = base / sub
-        if folder.is_dir():
-            for f in sorted(folder.iterdir()):
-                if f.suffix in (".yaml", ".yml") and f.is_file():
-                    target.setdefault(f.stem, {}).update(
-                        reader.read_vars_file(f, str(f), f"{sub}.{f.stem}")
-                    )
+    group_files = read_vars_files(reader, base, "group_vars", list(reader.groups))
+    host_files = read_vars_files(reader, base, "host_vars", list(reader.host_pos))
     if reader.errors:
         raise LintErrors(reader.errors)
     groups = reader.groups
-    for name, defs in group_files.items():
-        groups.setdefault(name, Group(name)).vars.update(defs)
-    # Hosts declared only under 'all' (or no group) belong to 'ungrouped', as in Ansible.
+    # Hosts declared only under 'all' (or no group) belong to 'ungrouped', as in Ansible; a host
+    # of 'ungrouped' that is in another group too leaves it (InventoryData.reconcile_inventory).
     member_of: dict[str, set[str]] = {}
     for group in groups.values():
         for h in group.hosts:
             member_of.setdefault(h, set()).add(group.name)
+    leave = {h for h in groups["ungrouped"].hosts if member_of[h] - {"all", "ungrouped"}}
+    if leave:
+        groups["ungrouped"].hosts = [h for h in groups["ungrouped"].hosts if h not in leave]
+        for h in leave:
+            member_of[h].discard("ungrouped")
     for gname in list(groups):
         if gname not in ("all", "ungrouped") and not groups[gname].parents:
             groups[gname].parents.add("all")
@@ -306,7 +317,7 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
         direct = frozenset(member_of.get(name, ()))
         shared = by_groups.get(direct)
         if shared is None:
-            shared = by_groups[direct] = _group_vars(groups, depth, direct)
+            shared = by_groups[direct] = _group_vars(groups, depth, direct, group_files)
         order, group_vars = shared
         merged = dict(group_vars)
         own = reader.host_vars.get(name)
@@ -320,9 +331,17 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
 
 
 def _group_vars(
-    groups: dict[str, Group], depth: dict[str, int], direct: frozenset[str]
+    groups: dict[str, Group],
+    depth: dict[str, int],
+    direct: frozenset[str],
+    files: dict[str, dict[str, VarDef]],
 ) -> tuple[tuple[str, ...], dict[str, VarDef]]:
-    """The groups of a host that is directly in ``direct`` (``all`` first) and their vars merged."""
+    """The groups of a host that is directly in ``direct`` (``all`` first) and their vars merged.
+
+    Ansible's order (VariableManager.get_vars, VARIABLE_PRECEDENCE): the inventory's own group
+    vars, groups sorted by (depth, ansible_group_priority, name), then the group_vars/ files in
+    that order (so group_vars/all.yaml beats a child group's vars written in the inventory).
+    """
     closure: set[str] = set()
     stack = list(direct)
     while stack:
@@ -334,10 +353,12 @@ def _group_vars(
     closure.add("all")
     if direct <= {"all"}:
         closure.add("ungrouped")
-    order = sorted(closure, key=lambda g: (depth.get(g, 1), g))
+    order = sorted(closure, key=lambda g: (depth.get(g, 1), groups[g].priority, g))
     merged: dict[str, VarDef] = {}
     for g in order:
         merged.update(groups[g].vars)
+    for g in order:
+        merged.update(files.get(g, {}))
     return tuple(order), merged
 
 
