@@ -1,10 +1,12 @@
 """Inventories: Ansible's YAML inventory structure, a file or a directory, with Ansible's precedence.
 
-``all`` vars < parent group < child group < host; groups of one depth in name order; every
-variable replaced whole. A directory is every ``*.yaml``/``*.yml`` in it plus
-``group_vars/NAME.yaml`` and ``host_vars/NAME.yaml`` (which win over the files' own vars, as in
-Ansible). memmap-lint's variables are validated against the shipped JSON Schema, each mapping
-once, and every error names its file, the variable's path and line:col (MM604).
+``all`` vars < parent group < child group < host; groups of one depth by
+``ansible_group_priority``, then name; every variable replaced whole; ``group_vars/`` files over
+every group's own vars, ``host_vars/`` files over the host's own. INI files and
+``ansible-inventory --list`` JSON are read too, and a directory's files and the vars files are
+found as Ansible finds them (inventory_sources). memmap-lint's variables are validated against
+the shipped JSON Schema, each mapping once, and every error names its file, the variable's path
+and line:col (MM604).
 """
 
 from __future__ import annotations
