@@ -27,6 +27,7 @@ from .cmdline import Cmdline, Param
 from .kernel import Kernel
 from .model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
 from .params import memmap_items, trace_instances
+from .placement import overlaps
 from .simulate import Options, simulate
 from .sizes import kernel_size
 
@@ -287,6 +288,7 @@ def advise(subjects: Sequence[Subject]) -> Advice:
         if d in by_dialect
     }
     failed: dict[str, list[str]] = {}
+    shared: dict[str, list[str]] = {}
     spots: dict[tuple[int, str], dict[tuple[int | None, bool], list[str]]] = {}
     for p in profiles.values():
         d = p.kernel.dialect
@@ -299,6 +301,9 @@ def advise(subjects: Sequence[Subject]) -> Advice:
             spots.setdefault((i, d), {}).setdefault(where, []).extend(p.hosts)
             if r is None or r.status != PLACED:
                 failed.setdefault(d, []).extend(p.hosts)
+        if overlaps(sim):
+            failed.setdefault(d, []).extend(p.hosts)
+            shared.setdefault(d, []).extend(p.hosts)
     regions = []
     for i, (w, size) in enumerate(chosen):
         per: list[DialectFit] = []
@@ -324,8 +329,26 @@ def advise(subjects: Sequence[Subject]) -> Advice:
         _migration(subjects, chosen),
         {d: tuple(sorted(set(h))) for d, h in failed.items()},
         tuple(no_capture),
-        _notes(by_dialect, chosen, subjects),
+        _notes(by_dialect, chosen, subjects) + _overlap_notes(shared),
     )
+
+
+def _overlap_notes(shared: dict[str, list[str]]) -> tuple[str, ...]:
+    """Say why a suggestion whose regions share memory is no suggestion at all."""
+    notes = []
+    for d, hosts in sorted(shared.items()):
+        why = (
+            " The RFC only appends each reservation and leaves the RAM entry it searched whole, "
+            "so every wildcard in one RAM entry ends at that entry's top: two named regions "
+            "there always overlap (MM302). Keep one wildcard region per host, or move to "
+            "reserve_mem= (6.11+), which carves each region out of free memory."
+            if d == RFC
+            else ""
+        )
+        notes.append(
+            f"{d}: on {len(set(hosts))} host(s) the suggested regions overlap each other.{why}"
+        )
+    return tuple(notes)
 
 
 def _oldest(profiles: Iterable[_Profile], dialect: str) -> Kernel | None:

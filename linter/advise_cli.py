@@ -183,7 +183,7 @@ def advice_text(advice: Advice) -> Iterator[str]:
             "lost on the first 6.11+ boot."
         )
     for d, hosts in advice.failed.items():
-        yield f"Not placed by the suggestion on {d} host(s): {_hosts(hosts)}"
+        yield f"Not placed, or overlapping, under the suggestion on {d} host(s): {_hosts(hosts)}"
     if advice.no_capture:
         yield f"No e820 capture (not checked): {_hosts(advice.no_capture)}"
     for note in advice.notes:

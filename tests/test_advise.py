@@ -178,3 +178,21 @@ def test_group_selection_and_text(tmp_path: Path, capsys: object) -> None:
     text = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "Region 'oops': requested 12 MiB at alignment 4096: fits on every host" in text
     assert "rfc (4 hosts): memmap=12M*4096:oops ramoops.mem_name=oops" in text
+
+
+def test_two_wildcards_on_rfc_are_never_advised_as_fitting(tmp_path: Path) -> None:
+    """The RFC appends reservations without carving the RAM entry: a second wildcard searches
+    the same entry and ends at the same top (reference 7.2), so the suggestion overlaps."""
+    path = _inventory(
+        tmp_path,
+        "ro memmap=8M*4096:oops memmap=8M*4096:trace ramoops.mem_name=oops",
+        "ro reserve_mem=8M:4096:oops reserve_mem=8M:4096:trace ramoops.mem_name=oops",
+        "ro quiet",
+    )
+    code, advice = _advise(path, "--hosts", "db")
+    assert code == 1
+    failed = advice["failed"]
+    assert isinstance(failed, dict) and set(failed["rfc"]) == {"db-small", "db-mid", "db-big-1", "db-big-2"}
+    assert any("overlap" in n for n in advice["notes"])  # type: ignore[union-attr]
+    code, advice = _advise(path, "--hosts", "web")
+    assert code == 0 and not advice["failed"]  # memblock carves each region out: no overlap
