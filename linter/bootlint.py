@@ -34,7 +34,7 @@ from .suppress import suppressed_codes
 from .yamlpos import Pos
 
 BOOT_KINDS = KINDS
-_INVENTORY_SUFFIXES = (".yaml", ".yml", ".json")
+_INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".ini")
 _VMLINUZ = re.compile(r"vmlinuz-([^\s/]+)$")
 
 
