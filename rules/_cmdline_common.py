@@ -126,6 +126,16 @@ def items(kernel: Kernel, param: Param) -> list[MemmapItem]:
     return memmap_items(param, wildcard=kernel.dialect == RFC)
 
 
+def owned_pieces(ctx: HostContext, only: Param | None) -> Iterator[tuple[Param, MemmapItem]]:
+    """The ``memmap=`` pieces (of ``only``, else of every parameter) in order, except the name
+    tails MM205 owns."""
+    for param in (only,) if only is not None else ctx.cmdline.params:
+        if param.key == "memmap" and param.value is not None:
+            pieces = items(ctx.kernel, param)
+            skip = continuations(ctx.kernel, pieces)
+            yield from ((param, item) for item in pieces if item.offset not in skip)
+
+
 def continuations(kernel: Kernel, pieces: Sequence[MemmapItem]) -> set[int]:
     """Offsets of RFC pieces that are the tail of a name cut at a comma (owned by MM205)."""
     if kernel.dialect != RFC:

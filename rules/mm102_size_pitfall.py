@@ -41,8 +41,7 @@ from memmap_lint.sizes import Parsed, human, memparse
 
 from ._cmdline_common import (
     bug_on_update,
-    continuations,
-    items,
+    owned_pieces,
     piece_pitfalls,
     pitfall,
     reserve_mem_pitfalls,
@@ -59,13 +58,11 @@ _TYPE_NAMES = {"@": "usable RAM", "#": "ACPI data", "$": "reserved", "!": "persi
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
+    wrapping = {it.offset for _, it in wrapping_entries(ctx)}  # MM110 explains them
     for param in ctx.cmdline.params:
         if param.key == "memmap" and param.value is not None:
-            pieces = items(ctx.kernel, param)
-            skip = continuations(ctx.kernel, pieces)
-            skip |= {it.offset for _, it in wrapping_entries(ctx)}  # MM110 explains them
-            for item in pieces:
-                if item.offset not in skip and item.form not in ("limit", "none", "exactmap"):
+            for _, item in owned_pieces(ctx, param):
+                if item.offset not in wrapping and item.form not in ("limit", "none", "exactmap"):
                     yield from _piece(param, item)
         elif param.key == "mem" and param.value is not None and param.value != "nopentium":
             yield from _mem(param, param.value)

@@ -35,8 +35,7 @@ from memmap_lint.rule import Hit, HostContext
 from memmap_lint.sizes import human
 
 from ._cmdline_common import (
-    continuations,
-    items,
+    owned_pieces,
     pitfall,
     reserve_mem_pitfalls,
     value_offset,
@@ -57,10 +56,8 @@ def _power_of_two(n: int) -> bool:
 def check(ctx: HostContext) -> Iterator[Hit]:
     for param in ctx.cmdline.params:
         if param.key == "memmap" and param.value is not None:
-            pieces = items(ctx.kernel, param)
-            skip = continuations(ctx.kernel, pieces)
-            for item in pieces:
-                if item.form != "*" or item.align is None or item.offset in skip:
+            for _, item in owned_pieces(ctx, param):
+                if item.form != "*" or item.align is None:
                     continue
                 if pitfall(item.text, item.align, "the alignment") is not None:
                     continue

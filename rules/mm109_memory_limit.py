@@ -42,9 +42,8 @@ from memmap_lint.rule import Hit, HostContext
 from memmap_lint.sizes import Parsed, human, memparse
 
 from ._cmdline_common import (
-    continuations,
     firmware_ram,
-    items,
+    owned_pieces,
     pitfall,
     unit_only,
     value_offset,
@@ -62,10 +61,8 @@ KERNEL_LOAD = 16 << 20
 def check(ctx: HostContext) -> Iterator[Hit]:
     for param in ctx.cmdline.params:
         if param.key == "memmap" and param.value is not None:
-            pieces = items(ctx.kernel, param)
-            skip = continuations(ctx.kernel, pieces)
-            for item in pieces:
-                if item.form != "limit" or item.size is None or item.offset in skip:
+            for _, item in owned_pieces(ctx, param):
+                if item.form != "limit" or item.size is None:
                     continue
                 if ctx.kernel.dialect != RFC and item.stop_char == "*":
                     continue  # MM105
