@@ -110,10 +110,8 @@ class Rule:
 
     @property
     def summary(self) -> str:
-        """The first sentence of the "What it finds" section."""
-        section = self.section("What it finds") or self.doc
-        first = " ".join(section.split())
-        return first.split(". ")[0].rstrip(".") + "." if first else ""
+        """The docstring's first line: a one-line title of what the rule finds."""
+        return self.doc.splitlines()[0].strip() if self.doc else ""
 
     def section(self, title: str) -> str:
         """The text of one of the four doc sections."""
