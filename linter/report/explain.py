@@ -80,8 +80,4 @@ def explain(sim: Simulation, source: str, findings: Sequence[Finding] = ()) -> I
         yield ""
         yield "Findings:"
         for f in findings:
-            yield (
-                f"  {f.severity:7} {f.code} {f.param}: {f.message}"
-                if f.param
-                else (f"  {f.severity:7} {f.code} {f.message}")
-            )
+            yield f"  {f.severity:7} {f.code} {f.message}"  # messages name the parameter
