@@ -27,7 +27,7 @@ from .cmdline import Cmdline, Param
 from .kernel import Kernel
 from .model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
 from .params import memmap_items, trace_instances
-from .placement import overlaps
+from .placement import largest, overlaps
 from .simulate import Options, simulate
 from .sizes import kernel_size
 
@@ -237,14 +237,7 @@ def _largest(p: _Profile, earlier: Sequence[tuple[Want, int]], w: Want) -> int:
 
     if fits(w.size // unit) and w.size % unit == 0:
         return w.size
-    lo, hi = 0, w.size // unit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo * unit
+    return largest(w.size // unit, fits) * unit
 
 
 def advise(subjects: Sequence[Subject]) -> Advice:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .model import NO_FIT, UNSUPPORTED, Region, Simulation
@@ -44,3 +45,15 @@ def overlaps(sim: Simulation) -> list[Overlap]:
             if lo < hi:
                 found.append(Overlap(a, None, text, lo, hi))
     return found
+
+
+def largest(hi: int, fits: Callable[[int], bool]) -> int:
+    """The largest ``n`` in ``[0, hi]`` with ``fits(n)``, for a ``fits`` true up to some point."""
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -13,6 +13,7 @@ from memmap_lint.cmdline import Param
 from memmap_lint.e820 import RAM, RESERVED_KERN, U64, Entry
 from memmap_lint.model import INVALID, NO_FIT, RFC, UNSUPPORTED, Region, Simulation
 from memmap_lint.params import memmap_items, read_mem, read_reserve_mem
+from memmap_lint.placement import largest
 from memmap_lint.rule import HostContext
 from memmap_lint.simulate import Options, simulate
 from memmap_lint.sizes import kernel_size
@@ -200,7 +201,6 @@ def largest_fit(ctx: HostContext, index: int) -> int | None:
     text = ctx.cmdline.text
     unit = MIB if region.size >= 2 * MIB else 4096
     hi = min(region.size - 1, 1 << 62) // unit
-    lo = 0
 
     def fits(units: int) -> bool:
         edited = text[: span[0]] + kernel_size(units * unit) + text[span[1] :]
@@ -209,10 +209,4 @@ def largest_fit(ctx: HostContext, index: int) -> int | None:
             return False
         return other.regions[index].start is not None
 
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo * unit
+    return largest(hi, fits) * unit

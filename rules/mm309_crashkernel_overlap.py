@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memmap_lint.cmdline import Param
-from memmap_lint.dialects.memblock import Memblock, memory_ranges, subtract
+from memmap_lint.dialects.memblock import Memblock, memory_ranges
 from memmap_lint.model import MAINLINE, PLACED
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import GIB, MIB, held, rng, shown
@@ -172,34 +172,20 @@ def read_crashkernel(ctx: HostContext, system_ram: int) -> Crash | None:
     return Crash(param, start, raw, size, base, high, low)
 
 
-def _alloc(mb: Memblock, size: int, align: int, lo: int, hi: int) -> int | None:
-    """``memblock_phys_alloc_range(size, align, lo, hi)`` top-down on the model."""
-    mask = ~(align - 1) & U64
-    for s, t in reversed(mb.free):
-        s, t = max(s, lo, PAGE), min(t, hi)
-        if t < size:
-            continue
-        cand = (t - size) & mask
-        if cand >= s:
-            mb.free = subtract(mb.free, cand, cand + size)
-            return cand
-    return None
-
-
 def _place_crash(mb: Memblock, crash: Crash, align_fixed: int) -> int | None:
     """Where reserve_crashkernel puts the crash kernel in the model (None: it fails)."""
     if crash.base:
-        return _alloc(mb, crash.size, align_fixed, crash.base, crash.base + crash.size)
+        return mb.alloc(crash.size, align_fixed, crash.base, crash.base + crash.size)
     first = (CRASH_ADDR_LOW_MAX, CRASH_ADDR_HIGH_MAX) if crash.high else (0, CRASH_ADDR_LOW_MAX)
     second = (0, CRASH_ADDR_LOW_MAX) if crash.high else (CRASH_ADDR_LOW_MAX, CRASH_ADDR_HIGH_MAX)
-    at = _alloc(mb, crash.size, CRASH_ALIGN, *first)
+    at = mb.alloc(crash.size, CRASH_ALIGN, *first)
     low = crash.low
     if at is None:
-        at = _alloc(mb, crash.size, CRASH_ALIGN, *second)
+        at = mb.alloc(crash.size, CRASH_ALIGN, *second)
         if not crash.high:
             low = CRASH_LOW_DEFAULT
     if at is not None and at >= CRASH_ADDR_LOW_MAX and low:
-        _alloc(mb, low, CRASH_ALIGN, 0, CRASH_ADDR_LOW_MAX)
+        mb.alloc(low, CRASH_ALIGN, 0, CRASH_ADDR_LOW_MAX)
     return at
 
 

@@ -88,11 +88,12 @@ class Memblock:
         s, t = max(self.free, key=lambda r: (r[1] - r[0], r[0]))
         return s, t - s
 
-    def alloc(self, size: int, align: int) -> int | None:
-        """``__memblock_find_range_top_down`` then reserve: the start, or None (-ENOMEM)."""
+    def alloc(self, size: int, align: int, lo: int = 0, hi: int = U64) -> int | None:
+        """``memblock_phys_alloc_range(size, align, lo, hi)``: top-down search then reserve; the
+        start, or None (-ENOMEM)."""
         mask = ~((align - 1) & U64) & U64
         for s, t in reversed(self.free):
-            s = max(s, PAGE_SIZE)
+            s, t = max(s, lo, PAGE_SIZE), min(t, hi)
             if t < size:
                 continue
             cand = (t - size) & mask
