@@ -257,13 +257,4 @@ def parse_data(text: str, source: str) -> Capture:
     for index, (item, child) in enumerate(zip(items, _children(node, items), strict=True)):
         entries.append(_entry(item, child, index, source))
         lines.append(_mark(child)[0] or 0)
-    return Capture(
-        entries=tuple(entries),
-        setup_data=(),
-        cmdline=cmdline,
-        user_map=None,
-        panic=None,
-        format="json" if as_json else "yaml",
-        source=source,
-        lines=tuple(lines),
-    )
+    return Capture.map_only(entries, "json" if as_json else "yaml", source, lines, cmdline)

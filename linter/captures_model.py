@@ -39,6 +39,27 @@ class Capture:
     #: 1-based line number of each entry in ``entries`` (0 when not from a text line).
     lines: tuple[int, ...]
 
+    @classmethod
+    def map_only(
+        cls,
+        entries: list[Entry],
+        fmt: str,
+        source: str,
+        lines: list[int] | None = None,
+        cmdline: str | None = None,
+    ) -> Capture:
+        """A capture that holds a map and nothing else of its boot (sysfs, iomem, lists)."""
+        return cls(
+            entries=tuple(entries),
+            setup_data=(),
+            cmdline=cmdline,
+            user_map=None,
+            panic=None,
+            format=fmt,
+            source=source,
+            lines=tuple(lines) if lines is not None else (0,) * len(entries),
+        )
+
 
 def capture_error(
     message: str, source: str, line: int | None = None, column: int | None = None

@@ -148,16 +148,7 @@ def parse_sysfs_grep(text: str, source: str) -> Capture:
         at = where[index]
         entries.append(_memmap_entry(found[index], str(index), source, at))
         lines.append(at["start"][0])
-    return Capture(
-        entries=tuple(entries),
-        setup_data=(),
-        cmdline=None,
-        user_map=None,
-        panic=None,
-        format="sysfs-grep",
-        source=source,
-        lines=tuple(lines),
-    )
+    return Capture.map_only(entries, "sysfs-grep", source, lines)
 
 
 def load_memmap_dir(path: Path) -> Capture:
@@ -187,16 +178,7 @@ def load_memmap_dir(path: Path) -> Capture:
                     f"cannot read the capture: {err.strerror or err}", os.fspath(file)
                 ) from None
         entries.append(_memmap_entry(fields, child.name, os.fspath(child), {}))
-    return Capture(
-        entries=tuple(entries),
-        setup_data=(),
-        cmdline=None,
-        user_map=None,
-        panic=None,
-        format="sysfs",
-        source=source,
-        lines=(0,) * len(entries),
-    )
+    return Capture.map_only(entries, "sysfs", source)
 
 
 def parse_iomem(text: str, source: str) -> Capture:
@@ -235,13 +217,4 @@ def parse_iomem(text: str, source: str) -> Capture:
         )
     if not entries:
         raise no_map_error(source)
-    return Capture(
-        entries=tuple(entries),
-        setup_data=(),
-        cmdline=None,
-        user_map=None,
-        panic=None,
-        format="iomem",
-        source=source,
-        lines=tuple(lines),
-    )
+    return Capture.map_only(entries, "iomem", source, lines)

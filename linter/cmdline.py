@@ -48,9 +48,6 @@ class Param:
         """The name as the kernel matches it (``-`` and ``_`` are the same)."""
         return normalize_name(self.name)
 
-    def as_written(self) -> str:
-        return self.raw
-
 
 @dataclass(frozen=True, slots=True)
 class Cmdline:

@@ -183,15 +183,27 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LintError("MM003", f"cannot read config: {exc.strerror}", label) from exc
-    if path.name == "pyproject.toml":
+    if path.suffix == ".toml":
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise LintError("MM003", f"invalid TOML: {exc}", label) from exc
+            message = str(exc).split(" (at line")[0]
+            line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            raise LintError("MM003", f"invalid TOML: {message}", label, line, col) from exc
         section = data.get("tool", {}).get("memmap-lint", {})
     else:
         try:
             section = yaml.safe_load(text) or {}
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or exc.context or "not YAML"
+            raise LintError(
+                "MM003",
+                f"invalid YAML: {problem}",
+                label,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            ) from exc
         except yaml.YAMLError as exc:
             raise LintError("MM003", f"invalid YAML: {exc}", label) from exc
     if not isinstance(section, dict):

@@ -123,9 +123,6 @@ class Table:
         slots = [[e.start & U64, e.size & U64, e.type & U32] for e in entries]
         return cls(slots=slots, nr_entries=len(slots), max_entries=max_entries)
 
-    def copy(self) -> Table:
-        return Table([list(s) for s in self.slots], self.nr_entries, self.max_entries, [])
-
     def slot(self, index: int) -> Entry | None:
         """The contents of slot ``index`` whether or not it is inside the table (None: never written).
 

@@ -173,11 +173,12 @@ def host_input(host: Host, captures: CaptureCache) -> HostInput:
         try:
             capture, digest = captures.get(str(e820.value), base, e820.pos.path)
         except LintError as exc:
-            if exc.path and exc.path != e820.pos.path:
-                raise
+            if exc.path and exc.path != e820.pos.path and exc.line is not None:
+                raise  # a problem inside the capture: its own file, line and column
+            where = f" ({exc.path})" if exc.path and exc.path != e820.pos.path else ""
             raise LintError(
                 exc.code,
-                f"host {host.name}: e820: {exc.message}",
+                f"host {host.name}: e820{where}: {exc.message}",
                 e820.pos.path,
                 e820.pos.line,
                 e820.pos.column,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .cmdline import Cmdline, Param
@@ -82,7 +82,6 @@ class Simulation:
     userdef: bool
     reservations: tuple[tuple[int, int, Param, str], ...] = ()
     largest_free: tuple[int, int] | None = None
-    notes: tuple[str, ...] = field(default=())
     #: The setup_data blocks and model options the simulation ran with (to re-run variants).
     setup_data: tuple[tuple[int, int], ...] = ()
     options: Any = None

@@ -203,3 +203,25 @@ def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_missing_capture_points_at_the_inventory(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.yaml"
+    inv.write_text('all:\n  hosts:\n    h: {e820: nope.txt}\n')
+    p = run(str(inv))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"{inv}:3:15: MM602 host h: e820 (")
+
+
+def test_broken_config_is_one_located_line(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path, "ro quiet")
+    (tmp_path / ".memmap-lint.yaml").write_text("select: [MM1\n")
+    p = run(str(inv))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        f"{tmp_path / '.memmap-lint.yaml'}:2:1: MM003 invalid YAML: expected ',' or ']', but got '<stream end>'"
+    ]
+    bad = tmp_path / "site.toml"
+    bad.write_text("[tool.memmap-lint]\nselect = [\n")
+    p = run(str(inv), "--config", str(bad))
+    assert p.returncode == 2 and p.stderr.startswith(f"{bad}:") and "invalid TOML" in p.stderr
