@@ -1,7 +1,7 @@
 """Benchmark: collect() against OpenSSH's ``ssh`` run in parallel (``xargs -P``).
 
 Starts N loopback sshd hosts (tests/sshd_harness.py; root, openssh-server installed), then
-collects from all of them with ``memmap_lint.collect.collect`` and with ``ssh`` processes
+collects from all of them with ``memmap_lint.collect.ssh.collect`` and with ``ssh`` processes
 running the very same remote script (so both read the same files), and prints both times, the
 ratio and hosts per second. Not a test: ``python benchmarks/collect.py --hosts 32 --jobs 16``.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import sshd_harness as h
-from memmap_lint.collect import CollectOptions, HostFacts, SSHTarget, collect
-from memmap_lint.ssh_script import REMOTE_COMMAND, remote_script
+from memmap_lint.collect.script import REMOTE_COMMAND, remote_script
+from memmap_lint.collect.ssh import CollectOptions, HostFacts, SSHTarget, collect
 
 
 def main() -> int:

@@ -184,7 +184,7 @@ def measure(fleet: Fleet, repeat: int, work: Path) -> tuple[Run, Run]:
                 [
                     sys.executable,
                     "-m",
-                    "memmap_lint.cli",
+                    "memmap_lint.cli.main",
                     str(fleet.path),
                     "--format",
                     "json",

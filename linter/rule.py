@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bootview import BootView
-from .cmdline import Cmdline, Param
-from .findings import SEVERITIES, Location
-from .kernel import Kernel
-from .model import Simulation
+from memmap_lint.bootconfig.view import BootView
+from memmap_lint.engine.findings import SEVERITIES, Location
+from memmap_lint.kernel.cmdline import Cmdline, Param
+from memmap_lint.kernel.model import Simulation
+from memmap_lint.kernel.release import Kernel
 
 DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix")
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memmap_lint.bootconfig.model import BootEntry, Origin
-from memmap_lint.bootview import BootView
-from memmap_lint.cmdline import Cmdline, Param, parse
-from memmap_lint.params import memmap_items
+from memmap_lint.bootconfig.view import BootView
+from memmap_lint.kernel.cmdline import Cmdline, Param, parse
+from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import HostContext
-from memmap_lint.sizes import human
 
 #: Parameters that reserve memory or tell a consumer where reserved memory is.
 RESERVATION_KEYS = (

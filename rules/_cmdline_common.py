@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from memmap_lint.cmdline import Cmdline, Param
-from memmap_lint.e820 import RAM, sanitized
-from memmap_lint.kernel import Kernel
-from memmap_lint.model import NO_FIT, RFC, Simulation
-from memmap_lint.params import (
+from memmap_lint.kernel.cmdline import Cmdline, Param
+from memmap_lint.kernel.e820 import RAM, sanitized
+from memmap_lint.kernel.model import NO_FIT, RFC, Simulation
+from memmap_lint.kernel.params import (
     ADD_FORMS,
     RESERVE_MEM_MAX_ENTRIES,
     MemmapItem,
@@ -31,8 +30,9 @@ from memmap_lint.params import (
     memmap_items,
     read_reserve_mem,
 )
+from memmap_lint.kernel.release import Kernel
+from memmap_lint.kernel.sizes import U64, Parsed, human
 from memmap_lint.rule import HostContext
-from memmap_lint.sizes import U64, Parsed, human
 
 U32 = (1 << 32) - 1
 #: Kernel parameters that reserve, limit or consume memory.

@@ -11,12 +11,12 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from memmap_lint.cmdline import Param
-from memmap_lint.kernel import Kernel
-from memmap_lint.model import PLACED, RFC, Region
-from memmap_lint.params import memmap_items, read_reserve_mem
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.model import PLACED, RFC, Region
+from memmap_lint.kernel.params import memmap_items, read_reserve_mem
+from memmap_lint.kernel.release import Kernel
+from memmap_lint.kernel.sizes import U64, kstrtoull
 from memmap_lint.rule import HostContext
-from memmap_lint.sizes import U64, kstrtoull
 
 RESERVE_MEM = "reserve_mem"
 WILDCARD = "memmap-wildcard"

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from memmap_lint.cmdline import Param
-from memmap_lint.e820 import RAM, RESERVED_KERN, U64, Entry
-from memmap_lint.model import INVALID, NO_FIT, RFC, UNSUPPORTED, Region, Simulation
-from memmap_lint.params import memmap_items, read_mem, read_reserve_mem
-from memmap_lint.placement import largest
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, U64, Entry
+from memmap_lint.kernel.model import INVALID, NO_FIT, RFC, UNSUPPORTED, Region, Simulation
+from memmap_lint.kernel.params import memmap_items, read_mem, read_reserve_mem
+from memmap_lint.kernel.placement import largest
+from memmap_lint.kernel.simulate import Options, simulate
+from memmap_lint.kernel.sizes import kernel_size
 from memmap_lint.rule import HostContext
-from memmap_lint.simulate import Options, simulate
-from memmap_lint.sizes import kernel_size
 
 MIB = 1 << 20
 GIB = 1 << 30

@@ -34,12 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import Param
-from memmap_lint.params import ADD_FORMS, MemmapItem, read_reserve_mem
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, read_reserve_mem
+from memmap_lint.kernel.sizes import Parsed, human, memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import Parsed, human, memparse
-
-from ._cmdline_common import (
+from memmap_lint.rules._cmdline_common import (
     bug_on_update,
     owned_pieces,
     piece_pitfalls,

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import Param
-from memmap_lint.params import SMP_CACHE_BYTES, read_reserve_mem
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.params import SMP_CACHE_BYTES, read_reserve_mem
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
-
-from ._cmdline_common import (
+from memmap_lint.rules._cmdline_common import (
     owned_pieces,
     pitfall,
     reserve_mem_pitfalls,

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.model import RFC
-from memmap_lint.params import memmap_items
+from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
 
 CODE = "MM105"
 NAME = "wildcard-unsupported"

@@ -25,8 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-
-from ._cmdline_common import is_memory_param
+from memmap_lint.rules._cmdline_common import is_memory_param
 
 CODE = "MM107"
 NAME = "after-double-dash"

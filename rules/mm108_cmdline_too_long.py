@@ -30,10 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import COMMAND_LINE_SIZE, Param, parse
+from memmap_lint.kernel.cmdline import COMMAND_LINE_SIZE, Param, parse
 from memmap_lint.rule import Hit, HostContext
-
-from ._cmdline_common import is_memory_param
+from memmap_lint.rules._cmdline_common import is_memory_param
 
 CODE = "MM108"
 NAME = "cmdline-too-long"

@@ -35,13 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import Param
-from memmap_lint.model import RFC
-from memmap_lint.params import MemmapItem
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.params import MemmapItem
+from memmap_lint.kernel.sizes import Parsed, human, memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import Parsed, human, memparse
-
-from ._cmdline_common import (
+from memmap_lint.rules._cmdline_common import (
     firmware_ram,
     owned_pieces,
     pitfall,

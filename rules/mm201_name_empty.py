@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import isspace
+from memmap_lint.kernel.cmdline import isspace
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
-
-from ._cmdline_common import named_pieces
+from memmap_lint.rules._cmdline_common import named_pieces
 
 CODE = "MM201"
 NAME = "name-empty"

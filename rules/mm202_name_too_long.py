@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
-
-from ._cmdline_common import RFC_NAME_SIZE, named_pieces
+from memmap_lint.rules._cmdline_common import RFC_NAME_SIZE, named_pieces
 
 CODE = "MM202"
 NAME = "name-too-long"

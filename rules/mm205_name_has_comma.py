@@ -30,12 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.model import RFC
-from memmap_lint.params import ADD_FORMS, MemmapItem, memmap_items
+from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, memmap_items
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
-
-from ._cmdline_common import continuations, named_pieces
+from memmap_lint.rules._cmdline_common import continuations, named_pieces
 
 CODE = "MM205"
 NAME = "name-has-comma"

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.dialects.rfc import align_down
-from memmap_lint.model import NO_FIT, RFC, Region
-from memmap_lint.params import memmap_items
+from memmap_lint.kernel.dialects.rfc import align_down
+from memmap_lint.kernel.model import NO_FIT, RFC, Region
+from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.sizes import human, kernel_size
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import (
     largest_fit,
@@ -49,7 +50,6 @@ from memmap_lint.rules._mm3_common import (
     size_span,
     usable,
 )
-from memmap_lint.sizes import human, kernel_size
 
 CODE = "MM301"
 NAME = "region-does-not-fit"

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.e820 import type_name
-from memmap_lint.model import Region
-from memmap_lint.placement import overlaps
+from memmap_lint.kernel.e820 import type_name
+from memmap_lint.kernel.model import Region
+from memmap_lint.kernel.placement import overlaps
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import held, label, rng, shown
-from memmap_lint.sizes import human
 
 CODE = "MM302"
 NAME = "overlap"

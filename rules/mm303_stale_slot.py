@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.e820 import RAM, RESERVED_KERN, type_name
-from memmap_lint.model import Region, Simulation
-from memmap_lint.params import memmap_items
+from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, type_name
+from memmap_lint.kernel.model import Region, Simulation
+from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import held, rng, shown
-from memmap_lint.sizes import human
 
 CODE = "MM303"
 NAME = "stale-slot"

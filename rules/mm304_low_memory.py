@@ -34,10 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.model import RFC, Region
+from memmap_lint.kernel.model import RFC, Region
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import GIB, MIB, held, rng, shown, usable
-from memmap_lint.sizes import human
 
 CODE = "MM304"
 NAME = "low-memory"

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import held, ram_bytes, shown
-from memmap_lint.sizes import human
 
 CODE = "MM305"
 NAME = "large-reservation"

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
-from memmap_lint.model import Region
+from memmap_lint.kernel.model import Region
 from memmap_lint.rule import FleetContext, Hit, HostContext
 from memmap_lint.rules._mm3_common import rng, shown
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.model import INVALID, RFC, UNSUPPORTED
+from memmap_lint.kernel.model import INVALID, RFC, UNSUPPORTED
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import Limit, held, limits, rng, shown, without_limits
-from memmap_lint.sizes import human
 
 CODE = "MM307"
 NAME = "memory-limit-interaction"

@@ -38,10 +38,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from memmap_lint.cmdline import Param, isspace
+from memmap_lint.kernel.cmdline import Param, isspace
+from memmap_lint.kernel.sizes import U64, kstrtoull, memparse
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import MIB, rng
-from memmap_lint.sizes import U64, kstrtoull, memparse
 
 CODE = "MM308"
 NAME = "kaslr-scan-aborted"

@@ -35,12 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from memmap_lint.cmdline import Param
-from memmap_lint.dialects.memblock import Memblock, memory_ranges
-from memmap_lint.model import MAINLINE, PLACED
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.dialects.memblock import Memblock, memory_ranges
+from memmap_lint.kernel.model import MAINLINE, PLACED
+from memmap_lint.kernel.sizes import U64, human, kernel_size, memparse
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import GIB, MIB, held, rng, shown
-from memmap_lint.sizes import U64, human, kernel_size, memparse
 
 CODE = "MM309"
 NAME = "crashkernel-overlap"

@@ -33,8 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     RESERVE_MEM,
     close_names,
     kind_supported,

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     RESERVE_MEM,
     close_names,
     consumers_of,

@@ -27,8 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-
-from ._consumers_common import kstrto, ramoops_last, ramoops_value
+from memmap_lint.rules._consumers_common import kstrto, ramoops_last, ramoops_value
 
 CODE = "MM404"
 NAME = "ramoops-conflicting-address"

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import Param
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.sizes import memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import memparse
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     TRACE_AT_SINCE,
     all_instances,
     consumers_of,

@@ -42,10 +42,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.model import RFC
+from memmap_lint.kernel.model import RFC
 from memmap_lint.rule import Hit, HostContext
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     RAMOOPS_BUILTIN_FEATURE,
     TRACE_AT_SINCE,
     TRACE_INSTANCE_SINCE,

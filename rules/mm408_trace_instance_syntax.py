@@ -38,10 +38,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.sizes import human, memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import human, memparse
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     RESERVE_MEM,
     TRACE_AT_SINCE,
     TRACE_FLAGS,

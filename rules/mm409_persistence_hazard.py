@@ -41,10 +41,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import isspace
+from memmap_lint.kernel.cmdline import isspace
 from memmap_lint.rule import Hit, HostContext
-
-from ._consumers_common import (
+from memmap_lint.rules._consumers_common import (
     RESERVE_MEM,
     TRACE_AT_SINCE,
     consumers_of,

@@ -32,11 +32,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import Param
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.sizes import kernel_size, memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.sizes import kernel_size, memparse
-
-from ._consumers_common import RAMOOPS_PARAMS, kstrto, ramoops_params
+from memmap_lint.rules._consumers_common import RAMOOPS_PARAMS, kstrto, ramoops_params
 
 CODE = "MM410"
 NAME = "consumer-param-syntax"

@@ -35,8 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-
-from ._boot_common import LostDollar, effect, lost_dollars, percent_form
+from memmap_lint.rules._boot_common import LostDollar, effect, lost_dollars, percent_form
 
 CODE = "MM501"
 NAME = "grub-unescaped-dollar"

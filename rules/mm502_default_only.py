@@ -29,10 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.bootconfig.model import BootEntry, Origin
-from memmap_lint.cmdline import Param
+from memmap_lint.kernel.cmdline import Param
 from memmap_lint.rule import Hit, HostContext
-
-from ._boot_common import image_of, is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import image_of, is_recovery, reservation_texts, reservations
 
 CODE = "MM502"
 NAME = "default-only"

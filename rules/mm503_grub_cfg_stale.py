@@ -26,8 +26,7 @@ from collections.abc import Iterator
 
 from memmap_lint.bootconfig.model import BootEntry
 from memmap_lint.rule import Hit, HostContext
-
-from ._boot_common import is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import is_recovery, reservation_texts, reservations
 
 CODE = "MM503"
 NAME = "grub-cfg-stale"

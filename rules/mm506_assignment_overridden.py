@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.cmdline import parse
+from memmap_lint.kernel.cmdline import parse
 from memmap_lint.rule import Hit, HostContext
-
-from ._boot_common import reservations, where
+from memmap_lint.rules._boot_common import reservations, where
 
 CODE = "MM506"
 NAME = "assignment-overridden"

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.collected import CAUSE_WORDS
+from memmap_lint.engine.collected import CAUSE_WORDS
 from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM601"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from memmap_lint.e820 import Entry, parse_type_name
+from memmap_lint.kernel.e820 import Entry, parse_type_name
 
 ANSWERS = Path(__file__).parent / "fixtures" / "kernel-answers"
 _MEM = re.compile(r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+?)\s*$")

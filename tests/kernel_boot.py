@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from memmap_lint.e820 import ACPI, PRAM, RAM, RESERVED, U32, U64, Entry, parse_type_name
+from memmap_lint.kernel.e820 import ACPI, PRAM, RAM, RESERVED, U32, U64, Entry, parse_type_name
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from memmap_lint.captures import load_capture
-from memmap_lint.cli import main
+from memmap_lint.captures.parse import load_capture
+from memmap_lint.cli.main import main
 
 E820 = Path(__file__).parent / "fixtures" / "e820"
 SMALL = "asus-cuv4x-e-384m-2-4-23.txt"  # 384 MiB: one usable entry above 1 MiB
@@ -132,7 +132,7 @@ def test_the_suggestion_lints_clean_on_every_host(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "memmap_lint.cli",
+                "memmap_lint.cli.main",
                 str(second),
                 "--hosts",
                 pattern,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import ansible_harness as a
 import pytest
-from memmap_lint.ssh_facts import HostFacts, validate_facts
+from memmap_lint.collect.facts import HostFacts, validate_facts
 
 pytestmark = [
     pytest.mark.ansible,
@@ -273,7 +273,7 @@ def test_facts_document_round_trips() -> None:
         "bios_version": None, "boot_files": {}, "boot_kernels": ["6.1.0-28-amd64", "6.12.11-amd64"],
         "next_kernel": None, "next_kernel_source": "unknown", "notes": [],
     }  # fmt: skip
-    from memmap_lint.preflight import complete_facts
+    from memmap_lint.engine.preflight import complete_facts
 
     facts = complete_facts(raw, "10.0.0.1:22")
     assert HostFacts.from_dict(facts.to_dict()) == facts

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from memmap_lint.registry import load_rules
-from memmap_lint.suppress import suppressed_codes
+from memmap_lint.engine.registry import load_rules
+from memmap_lint.engine.suppress import suppressed_codes
 
 FIX = Path(__file__).parent / "fixtures"
 E820 = FIX / "e820" / "asus-rog-strix-b550-a-64g.txt"
@@ -24,7 +24,7 @@ E820 = FIX / "e820" / "asus-rog-strix-b550-a-64g.txt"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", "lint", *args],
+        [sys.executable, "-m", "memmap_lint.cli.main", "lint", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -153,10 +153,10 @@ _RULES = [r for r in load_rules(entry_points_too=False) if r.code.startswith("MM
 def test_boot_rules_never_crash(text: str, kind: str) -> None:
     """Any text of any kind: the MM5xx rules give findings, never a traceback."""
     from memmap_lint.bootconfig import parse_boot_text
-    from memmap_lint.bootlint import boot_locator, views
-    from memmap_lint.cmdline import parse
-    from memmap_lint.engine import Engine
-    from memmap_lint.kernel import kernel_for
+    from memmap_lint.engine.bootlint import boot_locator, views
+    from memmap_lint.engine.runner import Engine
+    from memmap_lint.kernel.cmdline import parse
+    from memmap_lint.kernel.release import kernel_for
     from memmap_lint.rule import HostContext
 
     config = parse_boot_text(text, kind, "<inline>")

@@ -21,9 +21,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from memmap_lint.captures import Capture, capture_digest, load_capture, parse_capture
-from memmap_lint.e820 import Entry, type_name
+from memmap_lint.captures.parse import Capture, capture_digest, load_capture, parse_capture
 from memmap_lint.errors import LintError
+from memmap_lint.kernel.e820 import Entry, type_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "e820"
 LOGS = sorted(FIXTURES.glob("*.txt"))

@@ -16,9 +16,9 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from memmap_lint.captures import Capture, parse_capture
-from memmap_lint.e820 import U64, Entry, type_name
+from memmap_lint.captures.parse import Capture, parse_capture
 from memmap_lint.errors import LintError
+from memmap_lint.kernel.e820 import U64, Entry, type_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "e820"
 TEXTS = [

@@ -17,7 +17,7 @@ R7625 = FIX / "e820" / "dell-poweredge-r7625-256g.txt"
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", *args],
+        [sys.executable, "-m", "memmap_lint.cli.main", *args],
         capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
     )
 

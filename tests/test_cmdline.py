@@ -11,7 +11,7 @@ parsed). Real boots with the same separators are recorded in tests/fixtures/kern
 from __future__ import annotations
 
 import pytest
-from memmap_lint.cmdline import COMMAND_LINE_SIZE, isspace, normalize_name, parse
+from memmap_lint.kernel.cmdline import COMMAND_LINE_SIZE, isspace, normalize_name, parse
 
 
 def tokens(text: str) -> list[tuple[str, str | None]]:

@@ -16,8 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from memmap_lint.cache import Cache, changes_between
-from memmap_lint.ssh_facts import CollectFailure, FirmwareEntry, HostFacts
+from memmap_lint.collect.cache import Cache, changes_between
+from memmap_lint.collect.facts import CollectFailure, FirmwareEntry, HostFacts
 
 FACTS = HostFacts(
     address="127.0.0.1:2222",
@@ -102,7 +102,7 @@ import sys
 from dataclasses import replace
 sys.path.insert(0, sys.argv[2])
 from test_collect_cache import FACTS
-from memmap_lint.cache import Cache
+from memmap_lint.collect.cache import Cache
 cache = Cache(sys.argv[1])
 i = 0
 print("ready", flush=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import sshd_harness as h
-from memmap_lint.cache import Cache
+from memmap_lint.collect.cache import Cache
 
 pytestmark = [
     pytest.mark.sshd,
@@ -51,7 +51,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
     env["HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", *args],
+        [sys.executable, "-m", "memmap_lint.cli.main", *args],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
 
@@ -257,7 +257,7 @@ def test_progress_on_a_terminal_only(lab: Lab) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
     env["HOME"] = str(home)
     master, slave = pty.openpty()
-    args = [sys.executable, "-m", "memmap_lint.cli", "collect", str(inv), "--refresh"]
+    args = [sys.executable, "-m", "memmap_lint.cli.main", "collect", str(inv), "--refresh"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
     seen = b""

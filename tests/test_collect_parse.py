@@ -15,16 +15,16 @@ import paramiko
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from memmap_lint.errors import LintError
-from memmap_lint.ssh_facts import HostFacts
-from memmap_lint.ssh_nextkernel import next_kernel
-from memmap_lint.ssh_script import (
+from memmap_lint.collect.facts import HostFacts
+from memmap_lint.collect.nextkernel import next_kernel
+from memmap_lint.collect.script import (
     REMOTE_COMMAND,
     GarbageOutput,
     parse_output,
     remote_script,
 )
-from memmap_lint.ssh_target import resolve_target
+from memmap_lint.collect.target import resolve_target
+from memmap_lint.errors import LintError
 
 
 def _section(key: str, data: bytes) -> str:

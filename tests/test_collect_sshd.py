@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import sshd_harness as h
-from memmap_lint.cache import Cache
-from memmap_lint.collect import (
+from memmap_lint.collect.cache import Cache
+from memmap_lint.collect.script import REMOTE_COMMAND, remote_script
+from memmap_lint.collect.ssh import (
     CollectFailure,
     CollectOptions,
     HostFacts,
@@ -25,8 +26,7 @@ from memmap_lint.collect import (
     collect,
     collect_cached,
 )
-from memmap_lint.ssh_script import REMOTE_COMMAND, remote_script
-from memmap_lint.ssh_target import load_ssh_config, resolve_target
+from memmap_lint.collect.target import load_ssh_config, resolve_target
 
 pytestmark = [
     pytest.mark.sshd,

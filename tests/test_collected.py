@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from memmap_lint.captures import load_capture
-from memmap_lint.collected import (
+from memmap_lint.captures.parse import load_capture
+from memmap_lint.collect.facts import FirmwareEntry, HostFacts
+from memmap_lint.engine.collected import (
     PROC_CMDLINE,
     age_days,
     boot_cmdline,
@@ -21,7 +22,6 @@ from memmap_lint.collected import (
     view_of,
 )
 from memmap_lint.errors import LintError
-from memmap_lint.ssh_facts import FirmwareEntry, HostFacts
 
 SSHD = Path(__file__).parent / "fixtures" / "sshd"
 NOW = datetime(2025, 6, 10, 12, 0, tzinfo=timezone.utc)
@@ -154,12 +154,12 @@ def test_age_days() -> None:
 
 
 def test_with_collected_prefers_the_inventory_and_points_at_remote_files(tmp_path: Path) -> None:
-    from memmap_lint.collect_run import Outcome
-    from memmap_lint.findings import Location
-    from memmap_lint.inventory import load_inventory
-    from memmap_lint.lint import CaptureCache, host_input
-    from memmap_lint.lint_collected import with_collected
-    from memmap_lint.ssh_facts import CollectFailure
+    from memmap_lint.collect.facts import CollectFailure
+    from memmap_lint.collect.run import Outcome
+    from memmap_lint.engine.findings import Location
+    from memmap_lint.engine.lint import CaptureCache, host_input
+    from memmap_lint.engine.lint_collected import with_collected
+    from memmap_lint.inventory.load import load_inventory
 
     inv = tmp_path / "inv.yaml"
     inv.write_text(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from memmap_lint.e820 import (
+from memmap_lint.kernel.e820 import (
     ACPI,
     DEFAULT_MAX_ENTRIES,
     NVS,

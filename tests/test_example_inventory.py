@@ -16,7 +16,7 @@ PROD = ROOT / "inventory" / "prod.yaml"
 def _report(tmp_path: Path) -> tuple[int, dict[str, object]]:
     out = tmp_path / "report.json"
     p = subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", str(PROD), "--format", "json", "--output", str(out)],
+        [sys.executable, "-m", "memmap_lint.cli.main", str(PROD), "--format", "json", "--output", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     assert p.stderr == ""

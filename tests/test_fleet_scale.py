@@ -17,13 +17,14 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from memmap_lint.config import Config
+from memmap_lint.engine.config import Config
+from memmap_lint.engine.lint import Linter, collect_inputs
+from memmap_lint.engine.registry import load_rules
 from memmap_lint.errors import LintErrors
-from memmap_lint.inventory import load_inventory, schema
-from memmap_lint.lint import Linter, collect_inputs
-from memmap_lint.registry import load_rules
+from memmap_lint.inventory.load import load_inventory
+from memmap_lint.inventory.reader import schema
+from memmap_lint.inventory.schemafast import compile_valid
 from memmap_lint.report.json_report import render_json, report_json
-from memmap_lint.schemafast import compile_valid
 
 E820 = Path(__file__).parent / "fixtures" / "e820"
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from memmap_lint.errors import LintError, LintErrors
-from memmap_lint.inventory import load_inventory, schema, select_hosts
+from memmap_lint.inventory.load import load_inventory
+from memmap_lint.inventory.reader import schema
+from memmap_lint.inventory.select import select_hosts
 
 INV = Path(__file__).parent / "fixtures" / "inventory"
 

@@ -22,11 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from memmap_lint.errors import LintError, LintErrors
-from memmap_lint.inventory import _Reader, load_inventory
-from memmap_lint.inventory_hostpattern import PatternError, expand_hostpattern
-from memmap_lint.inventory_ini import parse_value, read_ini
-from memmap_lint.inventory_jsonpos import JNode, parse
-from memmap_lint.inventory_shlex import ShlexError, split
+from memmap_lint.inventory.hostpattern import PatternError, expand_hostpattern
+from memmap_lint.inventory.ini import parse_value, read_ini
+from memmap_lint.inventory.jsonpos import JNode, parse
+from memmap_lint.inventory.load import load_inventory
+from memmap_lint.inventory.reader import Reader
+from memmap_lint.inventory.shlex_split import ShlexError, split
 
 FLEET = Path(__file__).parent / "fixtures" / "inventory-interop"
 LINE_CHARS = st.text(alphabet=" \t'\"\\#=ab1:[]-_.,{}()", max_size=30)
@@ -171,7 +172,7 @@ def test_json_walk_equals_json_loads(value: Any, ascii_only: bool) -> None:
 @given(st.binary(max_size=200))
 @settings(max_examples=300)
 def test_any_ini_bytes_give_a_result_or_lint_errors(data: bytes) -> None:
-    reader = _Reader()
+    reader = Reader()
     read_ini(reader, data, "fuzz.ini")
     assert all(isinstance(e, LintError) and e.code == "MM604" for e in reader.errors)
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import ansible_harness as a
 import pytest
-from memmap_lint.inventory import Inventory, load_inventory
+from memmap_lint.inventory.load import load_inventory
+from memmap_lint.inventory.model import Inventory
 
 pytestmark = [
     pytest.mark.ansible,

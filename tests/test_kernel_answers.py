@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from kernel_answers import answers, read_answer
-from memmap_lint.e820 import type_name
-from memmap_lint.model import PLACED, SHADOWED
-from memmap_lint.simulate import simulate
+from memmap_lint.kernel.e820 import type_name
+from memmap_lint.kernel.model import PLACED, SHADOWED
+from memmap_lint.kernel.simulate import simulate
 
 
 def _printed(entries):  # type: ignore[no-untyped-def]

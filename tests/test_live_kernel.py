@@ -36,8 +36,8 @@ from kernel_boot import (
     parse_map,
     qemu,
 )
-from memmap_lint.e820 import RAM, Entry, sanitized, type_name
-from memmap_lint.simulate import simulate
+from memmap_lint.kernel.e820 import RAM, Entry, sanitized, type_name
+from memmap_lint.kernel.simulate import simulate
 
 pytestmark = pytest.mark.qemu
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memmap_lint.config import Config
-from memmap_lint.inventory import load_inventory
-from memmap_lint.lint import Linter, collect_inputs
-from memmap_lint.registry import load_rules
+from memmap_lint.engine.config import Config
+from memmap_lint.engine.lint import Linter, collect_inputs
+from memmap_lint.engine.registry import load_rules
+from memmap_lint.inventory.load import load_inventory
 
 E820 = Path(__file__).parent / "fixtures" / "e820"
 

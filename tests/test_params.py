@@ -9,9 +9,9 @@ kernel/trace/trace.c ``enable_instances()`` (reference 5.2; read in torvalds/lin
 from __future__ import annotations
 
 import pytest
-from memmap_lint.cmdline import Param, parse
-from memmap_lint.e820 import ACPI, PRAM, RAM, RESERVED
-from memmap_lint.params import (
+from memmap_lint.kernel.cmdline import Param, parse
+from memmap_lint.kernel.e820 import ACPI, PRAM, RAM, RESERVED
+from memmap_lint.kernel.params import (
     ADD_FORMS,
     SMP_CACHE_BYTES,
     memmap_items,

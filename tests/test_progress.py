@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from memmap_lint.progress import Progress
+from memmap_lint.report.progress import Progress
 
 E820 = Path(__file__).parent / "fixtures" / "e820"
 
@@ -113,7 +113,7 @@ def _lint(fleet: Path, stderr: int) -> tuple[int, float]:
         [
             sys.executable,
             "-m",
-            "memmap_lint.cli",
+            "memmap_lint.cli.main",
             str(fleet),
             "--format",
             "json",

@@ -25,12 +25,12 @@ from itertools import pairwise
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from kernel_answers import ANSWERS, read_answer
-from memmap_lint.cmdline import parse
-from memmap_lint.e820 import Entry, Table
 from memmap_lint.errors import LintError
-from memmap_lint.model import INVALID, NO_FIT, PLACED, SHADOWED, UNNAMED, UNSUPPORTED
-from memmap_lint.simulate import simulate
-from memmap_lint.sizes import kernel_size, kstrtoull, memparse, strtoull
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.e820 import Entry, Table
+from memmap_lint.kernel.model import INVALID, NO_FIT, PLACED, SHADOWED, UNNAMED, UNSUPPORTED
+from memmap_lint.kernel.simulate import simulate
+from memmap_lint.kernel.sizes import kernel_size, kstrtoull, memparse, strtoull
 
 U64_MOD = 1 << 64
 PAGE = 4096

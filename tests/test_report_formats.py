@@ -20,9 +20,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from memmap_lint.findings import Finding, Location
+from memmap_lint.engine.findings import Finding, Location
+from memmap_lint.engine.results import HostResult
 from memmap_lint.report.github import render_github
-from memmap_lint.results import HostResult
 
 FIX = Path(__file__).parent / "fixtures"
 FLEET = FIX / "report" / "fleet.yaml"
@@ -32,7 +32,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", *args],
+        [sys.executable, "-m", "memmap_lint.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -79,7 +79,7 @@ class _Dom(HTMLParser):
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("html") / "fleet report.html"
     p = subprocess.run(
-        [sys.executable, "-m", "memmap_lint.cli", str(FLEET), "--format", "html",
+        [sys.executable, "-m", "memmap_lint.cli.main", str(FLEET), "--format", "html",
          "--output", str(out)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip

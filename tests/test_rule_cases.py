@@ -28,13 +28,13 @@ from typing import Any
 
 import pytest
 import yaml
-from memmap_lint.captures import load_capture
-from memmap_lint.cmdline import parse
-from memmap_lint.engine import Engine
-from memmap_lint.kernel import kernel_for
-from memmap_lint.registry import load_rules
+from memmap_lint.captures.parse import load_capture
+from memmap_lint.engine.registry import load_rules
+from memmap_lint.engine.runner import Engine
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import Options, simulate
 from memmap_lint.rule import FleetContext, HostContext, Thresholds
-from memmap_lint.simulate import Options, simulate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = Path(__file__).parent / "rules" / "cases"
@@ -63,7 +63,7 @@ def _context(case: dict[str, Any], name: str = "host") -> HostContext:
 
 def _boot_findings(engine: Engine, case: dict[str, Any]) -> list[Any]:
     from memmap_lint.bootconfig import load_boot_config, parse_boot_text
-    from memmap_lint.bootlint import boot_locator, read_sources, views
+    from memmap_lint.engine.bootlint import boot_locator, read_sources, views
 
     spec = case["boot"]
     if isinstance(spec, dict):

@@ -16,10 +16,9 @@ test_kernel_answers.py; here each rule is isolated on a map small enough to chec
 from __future__ import annotations
 
 import pytest
-from memmap_lint.dialects import rfc
-from memmap_lint.e820 import RAM, RESERVED, RESERVED_KERN, Entry, Table
-from memmap_lint.kernel import kernel_for, parse_release
-from memmap_lint.model import (
+from memmap_lint.kernel.dialects import rfc
+from memmap_lint.kernel.e820 import RAM, RESERVED, RESERVED_KERN, Entry, Table
+from memmap_lint.kernel.model import (
     INVALID,
     MAINLINE,
     NO_FIT,
@@ -30,7 +29,8 @@ from memmap_lint.model import (
     UNNAMED,
     UNSUPPORTED,
 )
-from memmap_lint.simulate import PANIC_INVALID_MAP, Simulation, simulate
+from memmap_lint.kernel.release import kernel_for, parse_release
+from memmap_lint.kernel.simulate import PANIC_INVALID_MAP, Simulation, simulate
 
 M = 1 << 20
 G = 1 << 30

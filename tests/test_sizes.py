@@ -11,7 +11,7 @@ inputs are recorded in tests/fixtures/kernel-answers/ (cases ``octal``, ``hex_no
 from __future__ import annotations
 
 import pytest
-from memmap_lint.sizes import U64, human, kernel_size, kstrtoull, memparse, strtoull
+from memmap_lint.kernel.sizes import U64, human, kernel_size, kstrtoull, memparse, strtoull
 
 G = 1 << 30
 

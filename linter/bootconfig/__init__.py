@@ -5,9 +5,22 @@ Every front end (GRUB defaults, grub.cfg, BLS entries, grubenv, /etc/kernel/cmdl
 traced to the file, line and column that produced it.
 """
 
-from .base import Context, Frontend, Source
-from .loader import KINDS, detect_kind, grubenv_values, load_boot_config, parse_boot_text
-from .model import Assignment, BootConfig, BootEntry, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.base import Context, Frontend, Source
+from memmap_lint.bootconfig.loader import (
+    KINDS,
+    detect_kind,
+    grubenv_values,
+    load_boot_config,
+    parse_boot_text,
+)
+from memmap_lint.bootconfig.model import (
+    Assignment,
+    BootConfig,
+    BootEntry,
+    Diagnostic,
+    Origin,
+    Traced,
+)
 
 __all__ = [
     "KINDS",

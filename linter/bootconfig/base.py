@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .model import BootConfig, Traced
+from memmap_lint.bootconfig.model import BootConfig, Traced
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cmp_to_key
 
-from .base import Context, Source
-from .grubscript import (
+from memmap_lint.bootconfig.base import Context, Source
+from memmap_lint.bootconfig.grubscript import (
     Interpreter,
     MenuEntry,
     create_loader_cmdline,
@@ -27,7 +27,14 @@ from .grubscript import (
     resolve_default,
     run_entry,
 )
-from .model import Assignment, BootConfig, BootEntry, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.model import (
+    Assignment,
+    BootConfig,
+    BootEntry,
+    Diagnostic,
+    Origin,
+    Traced,
+)
 
 
 @dataclass(frozen=True)

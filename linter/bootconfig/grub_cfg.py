@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .base import Context, Source
-from .grubscript import (
+from memmap_lint.bootconfig.base import Context, Source
+from memmap_lint.bootconfig.grubscript import (
     Interpreter,
     MenuEntry,
     Scope,
@@ -16,7 +16,7 @@ from .grubscript import (
     resolve_default,
     run_entry,
 )
-from .model import Assignment, BootConfig, BootEntry, Diagnostic, Traced
+from memmap_lint.bootconfig.model import Assignment, BootConfig, BootEntry, Diagnostic, Traced
 
 
 @dataclass(frozen=True)

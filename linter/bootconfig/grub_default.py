@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import Context, Source
-from .grub_cfg import run_grub_script
-from .model import BootConfig, Diagnostic, Origin, Traced
-from .shell import ShellState, source
+from memmap_lint.bootconfig.base import Context, Source
+from memmap_lint.bootconfig.grub_cfg import run_grub_script
+from memmap_lint.bootconfig.model import BootConfig, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.shell import ShellState, source
 
 _CLASSES = "--class debian --class gnu-linux --class gnu --class os"
 

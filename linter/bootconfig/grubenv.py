@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import Context, Source
-from .model import Assignment, BootConfig, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.base import Context, Source
+from memmap_lint.bootconfig.model import Assignment, BootConfig, Diagnostic, Origin, Traced
 
 SIGNATURE = "# GRUB Environment Block\n"
 SIZE = 1024

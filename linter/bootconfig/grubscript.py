@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .model import Assignment, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.model import Assignment, Diagnostic, Origin, Traced
 
 # yylex.l: CHAR [^{}|&$;<> \t\n\'\"\\]
 _NOT_CHAR = frozenset("{}|&$;<> \t\n'\"\\")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import Context, Source
-from .model import BootConfig, BootEntry, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.base import Context, Source
+from memmap_lint.bootconfig.model import BootConfig, BootEntry, Diagnostic, Origin, Traced
 
 _WS = " \t\n\r\v\f"
 

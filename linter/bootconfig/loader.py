@@ -5,14 +5,14 @@ from __future__ import annotations
 from os import PathLike
 from pathlib import Path
 
-from ..errors import LintError
-from .base import Context, Frontend, Source
-from .bls import BlsFrontend
-from .grub_cfg import GrubCfgFrontend
-from .grub_default import GrubDefaultFrontend
-from .grubenv import GrubenvFrontend, parse_envblk
-from .kernel_cmdline import KernelCmdlineFrontend, ProcCmdlineFrontend
-from .model import BootConfig, Traced
+from memmap_lint.bootconfig.base import Context, Frontend, Source
+from memmap_lint.bootconfig.bls import BlsFrontend
+from memmap_lint.bootconfig.grub_cfg import GrubCfgFrontend
+from memmap_lint.bootconfig.grub_default import GrubDefaultFrontend
+from memmap_lint.bootconfig.grubenv import GrubenvFrontend, parse_envblk
+from memmap_lint.bootconfig.kernel_cmdline import KernelCmdlineFrontend, ProcCmdlineFrontend
+from memmap_lint.bootconfig.model import BootConfig, Traced
+from memmap_lint.errors import LintError
 
 #: Front ends in detection order (content-based checks of later ones are looser).
 FRONTENDS: tuple[Frontend, ...] = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .model import Assignment, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.model import Assignment, Diagnostic, Origin, Traced
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _META = frozenset(" \t\n;&|<>()")

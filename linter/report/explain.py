@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from memmap_lint.engine.findings import Finding
+from memmap_lint.kernel.e820 import Entry
+from memmap_lint.kernel.model import RFC, Simulation
+from memmap_lint.kernel.placement import overlaps
+from memmap_lint.kernel.sizes import human
 from tabulate import tabulate
-
-from ..e820 import Entry
-from ..findings import Finding
-from ..model import RFC, Simulation
-from ..placement import overlaps
-from ..sizes import human
 
 _DIALECT_TEXT = {
     "stock": "stock x86 (no wildcard patch; memmap=nn* is a memory limit)",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..findings import ERROR, WARNING
-from ..results import HostResult
+from memmap_lint.engine.findings import ERROR, WARNING
+from memmap_lint.engine.results import HostResult
 
 _COMMAND = {ERROR: "error", WARNING: "warning"}
 

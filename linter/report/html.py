@@ -14,15 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from .. import __version__
-from ..e820 import Entry
-from ..findings import SEVERITIES, Finding, rank
-from ..model import INVALID, NO_FIT, PLACED, UNSUPPORTED, Region, Simulation
-from ..placement import overlaps
-from ..results import HostResult, summary
-from ..sizes import human
-from . import html_map
-from .html_assets import CSS, JS
+from memmap_lint import __version__
+from memmap_lint.engine.findings import SEVERITIES, Finding, rank
+from memmap_lint.engine.results import HostResult, summary
+from memmap_lint.kernel.e820 import Entry
+from memmap_lint.kernel.model import INVALID, NO_FIT, PLACED, UNSUPPORTED, Region, Simulation
+from memmap_lint.kernel.placement import overlaps
+from memmap_lint.kernel.sizes import human
+from memmap_lint.report import html_map
+from memmap_lint.report.html_assets import CSS, JS
 
 _HOST_LIMIT = 40
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from ..e820 import Entry, is_usable, type_name
-from ..sizes import human
+from memmap_lint.kernel.e820 import Entry, is_usable, type_name
+from memmap_lint.kernel.sizes import human
 
 #: Band height in pixels: BASE for 4 KiB and below, PER_DOUBLING more for each doubling.
 BASE = 13.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from ..e820 import Entry, type_name
-from ..findings import Finding
-from ..model import Region, Simulation
-from ..results import HostResult, summary
+from memmap_lint.engine.findings import Finding
+from memmap_lint.engine.results import HostResult, summary
+from memmap_lint.kernel.e820 import Entry, type_name
+from memmap_lint.kernel.model import Region, Simulation
 
 SCHEMA = "memmap-lint/report/v1"
 

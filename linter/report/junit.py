@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from ..results import HostResult
+from memmap_lint.engine.results import HostResult
 
 
 def render_junit(results: Sequence[HostResult]) -> Iterable[str]:

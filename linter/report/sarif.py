@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from .. import __version__
-from ..findings import ERROR, INFO, WARNING, Finding
-from ..results import HostResult
-from ..rule import DOC_SECTIONS, Rule
+from memmap_lint import __version__
+from memmap_lint.engine.findings import ERROR, INFO, WARNING, Finding
+from memmap_lint.engine.results import HostResult
+from memmap_lint.rule import DOC_SECTIONS, Rule
 
 _LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 

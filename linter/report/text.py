@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from memmap_lint.engine.findings import ERROR, WARNING
+from memmap_lint.engine.results import HostResult, summary
+from memmap_lint.kernel.model import PLACED
+from memmap_lint.kernel.sizes import human
 from tabulate import tabulate
-
-from ..findings import ERROR, WARNING
-from ..model import PLACED
-from ..results import HostResult, summary
-from ..sizes import human
 
 _COLOURS = {ERROR: "\033[31m", WARNING: "\033[33m"}
 _RESET = "\033[0m"

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from memmap_lint.captures import load_capture
-from memmap_lint.cmdline import parse
-from memmap_lint.engine import Engine
-from memmap_lint.kernel import kernel_for
-from memmap_lint.model import INVALID, NO_FIT, PLACED, SHADOWED, UNNAMED
-from memmap_lint.registry import load_rules
+from memmap_lint.captures.parse import load_capture
+from memmap_lint.engine.registry import load_rules
+from memmap_lint.engine.runner import Engine
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.model import INVALID, NO_FIT, PLACED, SHADOWED, UNNAMED
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import simulate
 from memmap_lint.rule import HostContext
 from memmap_lint.rules._cmdline_common import reserve_mem_requests, rfc_requests
-from memmap_lint.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from kernel_answers import answers, read_answer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from memmap_lint.cmdline import parse
-from memmap_lint.kernel import kernel_for
-from memmap_lint.registry import load_rules
+from memmap_lint.engine.registry import load_rules
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.release import kernel_for
 from memmap_lint.rule import HostContext
 from memmap_lint.rules._consumers_common import instances, kstrto, layout
 

@@ -1,7 +1,7 @@
 """Action memmap_lint.preflight.check: judge the command line a play is about to install.
 
 Runs on the controller only (it never connects to the host): the arguments and the host's
-gathered facts go through ``memmap_lint.preflight``, the same rules as ``memmap-lint lint``.
+gathered facts go through ``memmap_lint.engine.preflight``, the same rules as ``memmap-lint lint``.
 The documentation is in ``plugins/modules/check.py``; ``ARGUMENT_SPEC`` here must match it (a
 test compares them).
 """
@@ -80,15 +80,15 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         return result
 
     def _rules(self, args: Mapping[str, Any], scope: str | None) -> Any:
-        from memmap_lint.preflight import rules_for
+        from memmap_lint.engine.preflight import rules_for
 
         return rules_for(_split(args["select"]), _split(args["ignore"]), scope)
 
     def _input(self, args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> Any:
         """The CheckInput of this host: arguments first, gathered facts for the rest."""
-        from memmap_lint.captures import load_capture, parse_capture
-        from memmap_lint.preflight import BootText, CheckInput
-        from memmap_lint.ssh_facts import HostFacts
+        from memmap_lint.captures.parse import load_capture, parse_capture
+        from memmap_lint.collect.facts import HostFacts
+        from memmap_lint.engine.preflight import BootText, CheckInput
 
         host = str(task_vars.get("inventory_hostname", ""))
         boot = None
@@ -114,8 +114,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         )
 
     def _host(self, args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
-        from memmap_lint.config import Config
-        from memmap_lint.preflight import check_hosts, failing, failure_message, finding_line
+        from memmap_lint.engine.config import Config
+        from memmap_lint.engine.preflight import check_hosts, failing, failure_message, finding_line
         from memmap_lint.report.json_report import host_json
 
         inp = self._input(args, task_vars)
@@ -153,9 +153,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         return record
 
     def _fleet(self, args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
-        from memmap_lint.config import Config
+        from memmap_lint.engine.config import Config
+        from memmap_lint.engine.preflight import CheckInput, failing, failure_message, fleet_hosts
         from memmap_lint.errors import LintError
-        from memmap_lint.preflight import CheckInput, failing, failure_message, fleet_hosts
 
         hostvars = task_vars.get("hostvars") or {}
         key = args["fleet_results"]

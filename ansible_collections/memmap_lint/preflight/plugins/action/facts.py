@@ -32,8 +32,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         result: dict[str, Any] = super().run(tmp, task_vars)
         result["changed"] = False
         try:
+            from memmap_lint.engine.preflight import complete_facts
             from memmap_lint.errors import LintError
-            from memmap_lint.preflight import complete_facts
         except ImportError as exc:
             result.update(failed=True, msg=f"memmap-lint is not installed on the controller: {exc}")
             return result

@@ -65,7 +65,7 @@ ansible_facts:
   contains:
     memmap_lint:
       description: A document of memmap-lint's facts schema (C(memmap-lint schema) shows the
-        inventory schema; the facts schema is C(memmap_lint/schema/facts.schema.json)).
+        inventory schema; the facts schema is C(memmap_lint/collect/schema/facts.schema.json)).
       returned: always
       type: dict
       sample:
@@ -91,7 +91,7 @@ SCHEMA = "memmap-lint/facts/v1"
 MEMMAP = "/sys/firmware/memmap"
 DMI_PRODUCT = "/sys/class/dmi/id/product_name"
 DMI_BIOS = "/sys/class/dmi/id/bios_version"
-# The SSH collector's list (memmap_lint.ssh_script.BOOT_FILE_PATTERNS), in the same order.
+# The SSH collector's list (memmap_lint.collect.script.BOOT_FILE_PATTERNS), in the same order.
 BOOT_FILE_PATTERNS = (
     "/etc/default/grub",
     "/etc/default/grub.d/*.cfg",

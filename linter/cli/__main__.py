@@ -1,0 +1,3 @@
+from memmap_lint.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""``memmap-lint advise INVENTORY``: reading the hosts, and the text and JSON of the advice.
+
+Exit status: 0 the advice places every region on every host that can hold one, 1 it does not
+(some host cannot, or a dialect has no named regions), 2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from memmap_lint.engine.advise import Advice, Subject, advise
+from memmap_lint.errors import LintError, LintErrors
+from memmap_lint.kernel.sizes import human
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def add_advise_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "advise",
+        help="the named-region sizes and command line that work on every selected host",
+        description=(
+            "For each named region the inventory asks for: the largest size that fits on every "
+            "selected host, the hosts where it would land elsewhere, and the parameters to use "
+            "per kernel dialect (memmap=nn*align:name for the RFC patch, reserve_mem= for 6.11+)."
+        ),
+    )
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file or directory")
+    p.add_argument("--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups)")
+    p.add_argument("--group", metavar="G", help="only the hosts of group G")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", metavar="FILE", help="write the advice here (atomically)")
+    p.set_defaults(func=cmd_advise)
+
+
+def subjects(path: str, pattern: str | None, group: str | None) -> tuple[list[Subject], list[Any]]:
+    """The selected hosts of an inventory, resolved; and the errors of the hosts that are not."""
+    from memmap_lint.engine.lint import CaptureCache, collect_inputs
+    from memmap_lint.inventory.load import load_inventory
+    from memmap_lint.inventory.select import select_hosts
+
+    inventory = load_inventory(path)
+    hosts = select_hosts(inventory, pattern)
+    if group is not None:
+        if group not in inventory.groups:
+            raise LintError("MM001", f"no group {group!r} in {path}")
+        hosts = [h for h in hosts if group in h.groups]
+    inputs, errors = collect_inputs(inventory, hosts, CaptureCache())
+    chosen = [
+        Subject(
+            i.host.name,
+            i.kernel,
+            i.cmdline,
+            i.capture,
+            i.digest,
+            str(i.host.get("current_kernel")) if i.host.get("current_kernel") else None,
+        )
+        for i in inputs
+    ]
+    return chosen, errors
+
+
+def cmd_advise(args: argparse.Namespace) -> int:
+    import sys
+
+    from memmap_lint.report.output import write_output
+
+    try:
+        chosen, errors = subjects(args.inventory, args.hosts, args.group)
+    except LintErrors as exc:
+        for err in exc.errors:
+            print(str(err), file=sys.stderr)
+        return EXIT_ERROR
+    for err in errors:
+        print(str(err), file=sys.stderr)
+    if not chosen:
+        raise LintError("MM001", "no host selected (see --hosts / --group)")
+    advice = advise(chosen)
+    if args.format == "json":
+        write_output(json.dumps(advice_json(advice), indent=2) + "\n", args.output)
+    else:
+        write_output("\n".join(advice_text(advice)) + "\n", args.output)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if not complete(advice) else EXIT_CLEAN
+
+
+def complete(advice: Advice) -> bool:
+    """Whether the advice places every region everywhere it can be placed at its full size."""
+    return not advice.failed and all(r.advised == r.requested for r in advice.regions)
+
+
+def advice_json(advice: Advice) -> dict[str, Any]:
+    return {
+        "schema": "memmap-lint/advice/v1",
+        "regions": [
+            {
+                "name": r.name,
+                "requested": r.requested,
+                "align": r.align,
+                "advised": r.advised,
+                "dialects": [
+                    {
+                        "dialect": f.dialect,
+                        "largest": f.largest,
+                        "smallest_host": f.smallest_host,
+                        "placements": [
+                            {"start": s.start, "approximate": s.approximate, "hosts": list(s.hosts)}
+                            for s in f.spots
+                        ],
+                        "moved": list(f.moved),
+                    }
+                    for f in r.dialects
+                ],
+            }
+            for r in advice.regions
+        ],
+        "cmdline": advice.cmdlines,
+        "hosts": {d: list(h) for d, h in advice.hosts.items()},
+        "migration": None
+        if advice.migration is None
+        else {
+            "hosts": list(advice.migration.hosts),
+            "from": list(advice.migration.old),
+            "to": list(advice.migration.new),
+        },
+        "failed": {d: list(h) for d, h in advice.failed.items()},
+        "no_capture": list(advice.no_capture),
+        "notes": list(advice.notes),
+    }
+
+
+def _hosts(names: tuple[str, ...], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def advice_text(advice: Advice) -> Iterator[str]:
+    if not advice.regions:
+        yield "No named region (memmap=nn*align:name or reserve_mem=) on the selected hosts."
+    for r in advice.regions:
+        head = f"Region '{r.name}': requested {human(r.requested)} at alignment {r.align}"
+        if r.advised == r.requested:
+            yield f"{head}: fits on every host that can hold it."
+        else:
+            yield f"{head}: at most {human(r.advised)} fits on every host."
+        for f in r.dialects:
+            line = f"  {f.dialect}: largest that fits everywhere {human(f.largest)}"
+            if f.smallest_host:
+                line += f" (limited by {f.smallest_host})"
+            yield line
+            for n, s in enumerate(f.spots):
+                if s.start is None:
+                    where = "not placed"
+                else:
+                    where = ("about " if s.approximate else "") + f"{s.start:#x}"
+                tag = "most hosts" if n == 0 else "moved"
+                yield f"    {where} ({tag}, {len(s.hosts)}): {_hosts(s.hosts)}"
+        if any(f.moved for f in r.dialects):
+            yield (
+                "  Hosts marked moved keep nothing in this region across a move to the common "
+                "address (a firmware or command-line change that lines them up)."
+            )
+    if advice.cmdlines:
+        yield ""
+        yield "Suggested parameters (replace the named-region parameters and their consumers):"
+        for d, text in advice.cmdlines.items():
+            yield f"  {d} ({len(advice.hosts.get(d, ()))} hosts): {text}"
+    m = advice.migration
+    if m is not None:
+        yield ""
+        yield f"Migration to 6.11+ (reserve_mem=) for {len(m.hosts)} host(s): {_hosts(m.hosts)}"
+        if m.old:
+            yield f"  replace {' '.join(m.old)} with {' '.join(m.new)}"
+        else:
+            yield f"  use {' '.join(m.new)}"
+        yield (
+            "  memblock places the region elsewhere than the RFC search did: what it held is "
+            "lost on the first 6.11+ boot."
+        )
+    for d, hosts in advice.failed.items():
+        yield f"Not placed, or overlapping, under the suggestion on {d} host(s): {_hosts(hosts)}"
+    if advice.no_capture:
+        yield f"No e820 capture (not checked): {_hosts(advice.no_capture)}"
+    for note in advice.notes:
+        yield f"Note: {note}"

@@ -1,0 +1,1 @@
+"""The pipeline: hosts in, simulations and rules, one post-processing stage, results out."""

@@ -1,0 +1,423 @@
+"""``memmap-lint advise``: the named regions a fleet asks for, sized and written to fit everywhere.
+
+For each region name requested anywhere on the selected hosts (``memmap=nn*align:name`` or
+``reserve_mem=nn:align:name``), the simulator answers, per host and in that host's dialect:
+
+- the largest size at the requested alignment that still gets placed (a binary search over the
+  simulator: placement is monotone in the size, as ``rules/_mm3_common.largest_fit`` relies on);
+  for rfc the RFC search on the host's e820 table, for mainline the memblock model;
+- where the region lands at the advised size; hosts of one dialect where it lands elsewhere than
+  on most of the others keep nothing across a move to (or from) the common address.
+
+Then one set of parameters per dialect: ``memmap=SIZE*ALIGN:name`` for rfc kernels,
+``reserve_mem=SIZE:ALIGN:name`` for 6.11+ (the migration for hosts moving there from the
+wildcard form), with the consumers (``ramoops.mem_name``, and on 6.12+ ``trace_instance=..@name``)
+that the fleet already uses. Stock kernels (< 6.11 without the RFC patch) cannot keep a named
+region: they are listed, not advised. Every suggestion is checked by simulating it on every host.
+Pure: hosts in, advice out; each distinct (map, kernel, base command line) is computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from memmap_lint.captures.parse import Capture
+from memmap_lint.kernel.cmdline import Cmdline, Param
+from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
+from memmap_lint.kernel.params import memmap_items, trace_instances
+from memmap_lint.kernel.placement import largest, overlaps
+from memmap_lint.kernel.release import Kernel
+from memmap_lint.kernel.simulate import Options, simulate
+from memmap_lint.kernel.sizes import kernel_size
+
+WILDCARD = "memmap-wildcard"
+RESERVE_MEM = "reserve_mem"
+MIB = 1 << 20
+#: ``trace_instance=NAME@REGION`` (a reserve_mem region by name) exists from 6.12
+#: (kernel-semantics.md 5.2, commit 29a02ec66556).
+TRACE_AT_SINCE = (6, 12, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One selected host as advise sees it."""
+
+    host: str
+    kernel: Kernel
+    cmdline: Cmdline
+    capture: Capture | None
+    digest: str | None
+    current_kernel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """A named region the fleet asks for: the largest size and alignment requested for it."""
+
+    name: str
+    size: int
+    align: int
+    ramoops: bool
+    trace: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where a region lands on some hosts (``start`` None: it is not placed there)."""
+
+    start: int | None
+    approximate: bool
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DialectFit:
+    """One region under one dialect: the size that fits on every host and where it lands."""
+
+    dialect: str
+    largest: int
+    smallest_host: str | None
+    spots: tuple[Spot, ...]
+
+    @property
+    def moved(self) -> tuple[str, ...]:
+        """Hosts where the region lands elsewhere than on most hosts of this dialect."""
+        return tuple(h for s in self.spots[1:] for h in s.hosts)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionAdvice:
+    name: str
+    requested: int
+    align: int
+    advised: int
+    dialects: tuple[DialectFit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """Hosts that boot 6.11+ next with the wildcard form (or from a kernel that used it)."""
+
+    hosts: tuple[str, ...]
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Advice:
+    regions: tuple[RegionAdvice, ...]
+    #: dialect -> the parameters to put on that dialect's command line.
+    cmdlines: dict[str, str]
+    #: dialect -> hosts of that dialect.
+    hosts: dict[str, tuple[str, ...]]
+    migration: Migration | None
+    #: dialect -> hosts where simulating the suggestion did not place every region.
+    failed: dict[str, tuple[str, ...]]
+    no_capture: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+def _name_of(r: Region) -> str | None:
+    return r.name if r.name and r.kind in (WILDCARD, RESERVE_MEM) else None
+
+
+def wants(subjects: Iterable[Subject], sims: dict[str, Simulation]) -> list[Want]:
+    """The named regions requested on the hosts, in first-seen order, with their consumers."""
+    sizes: dict[str, int] = {}
+    aligns: dict[str, int] = {}
+    ramoops: set[str] = set()
+    trace: dict[str, dict[str, None]] = {}
+    for s in subjects:
+        sim = sims.get(s.host)
+        for r in sim.regions if sim is not None else ():
+            name = _name_of(r)
+            if name is None or not r.size or r.status == "invalid":
+                continue
+            sizes[name] = max(sizes.get(name, 0), r.size)
+            aligns[name] = max(aligns.get(name, 0), r.align or 0)
+        mem_name = s.cmdline.last("ramoops.mem_name")
+        if mem_name is not None and mem_name.value:
+            ramoops.add(mem_name.value)
+        for p in s.cmdline.named("trace_instance"):
+            for inst in trace_instances(p):
+                if inst.target and not "0" <= inst.target[0] <= "9":
+                    trace.setdefault(inst.target, {})[
+                        _instance_text(inst.name, inst.flags, inst.target, inst.events)
+                    ] = None
+    return [
+        Want(n, sizes[n], max(aligns[n], 4096), n in ramoops, tuple(trace.get(n, {})))
+        for n in sizes
+    ]
+
+
+def _instance_text(name: str, flags: Sequence[str], target: str, events: Sequence[str]) -> str:
+    text = name + "".join("^" + f for f in flags) + "@" + target
+    return ",".join([text, *events])
+
+
+def _without_requests(p: Param) -> str | None:
+    """``p`` as written without named-region requests and consumers (None: nothing is left)."""
+    if p.key in ("reserve_mem", "ramoops.mem_name", "trace_instance"):
+        return None
+    if p.key == "memmap" and p.value is not None:
+        items = memmap_items(p, True)
+        rest = [i.text for i in items if i.form != "*"]
+        if len(rest) == len(items):
+            return p.raw
+        return f"{p.name}={','.join(rest)}" if rest else None
+    return p.raw
+
+
+def base_line(line: Cmdline) -> str:
+    """The command line without its named-region requests and their consumers."""
+    kept = (_without_requests(p) for p in line.params)
+    text = " ".join(t for t in kept if t is not None)
+    if line.init_args:
+        text += " -- " + " ".join(p.raw for p in line.init_args)
+    return text.strip()
+
+
+def params_for(dialect: str, kernel: Kernel | None, chosen: Sequence[tuple[Want, int]]) -> str:
+    """The reservation and consumer parameters of ``dialect`` for ``chosen`` (want, size)."""
+    out: list[str] = []
+    for w, size in chosen:
+        if dialect == RFC:
+            out.append(f"memmap={kernel_size(size)}*{w.align}:{w.name}")
+        elif dialect == MAINLINE:
+            out.append(f"reserve_mem={kernel_size(size)}:{w.align}:{w.name}")
+    ramoops = [w for w, _ in chosen if w.ramoops]
+    if ramoops:
+        out.append(f"ramoops.mem_name={ramoops[-1].name}")
+    trace_ok = (
+        dialect == MAINLINE
+        and kernel is not None
+        and (kernel.version is None or kernel.version >= TRACE_AT_SINCE)
+    )
+    if trace_ok:
+        out.extend(f"trace_instance={t}" for w, _ in chosen for t in w.trace)
+    return " ".join(out)
+
+
+def _joined(base: str, params: str) -> str:
+    if " -- " in f" {base} ":
+        head, _, tail = f" {base} ".partition(" -- ")
+        return f"{head.strip()} {params} -- {tail.strip()}".strip()
+    return f"{base} {params}".strip()
+
+
+@dataclass
+class _Profile:
+    """Hosts that share map, kernel and base command line: one answer for all of them."""
+
+    capture: Capture
+    kernel: Kernel
+    base: str
+    hosts: list[str]
+
+
+def _sim(p: _Profile, params: str) -> Simulation:
+    return simulate(
+        p.capture.entries, _joined(p.base, params), p.kernel, p.capture.setup_data, Options()
+    )
+
+
+def _placed(sim: Simulation, name: str) -> Region | None:
+    kind = WILDCARD if sim.dialect == RFC else RESERVE_MEM
+    return sim.region(name, kind)
+
+
+def _largest(p: _Profile, earlier: Sequence[tuple[Want, int]], w: Want) -> int:
+    """The largest size of ``w`` (MiB steps from 2 MiB, else 4 KiB) placed after ``earlier``."""
+    unit = MIB if w.size >= 2 * MIB else 4096
+
+    def fits(units: int) -> bool:
+        params = params_for(p.kernel.dialect, None, [*earlier, (w, units * unit)])
+        return _placed(_sim(p, params), w.name) is not None
+
+    if fits(w.size // unit) and w.size % unit == 0:
+        return w.size
+    return largest(w.size // unit, fits) * unit
+
+
+def advise(subjects: Sequence[Subject]) -> Advice:
+    """Advice for the selected hosts (see the module docstring)."""
+    sims: dict[str, Simulation] = {}
+    profiles: dict[tuple[str, Kernel, str], _Profile] = {}
+    by_dialect: dict[str, list[str]] = {}
+    no_capture: list[str] = []
+    for s in subjects:
+        by_dialect.setdefault(s.kernel.dialect, []).append(s.host)
+        if s.capture is None or s.digest is None:
+            no_capture.append(s.host)
+            continue
+        sims[s.host] = simulate(s.capture.entries, s.cmdline, s.kernel, s.capture.setup_data)
+        base = base_line(s.cmdline)
+        key = (s.digest, s.kernel, base)
+        if key not in profiles:
+            profiles[key] = _Profile(s.capture, s.kernel, base, [])
+        profiles[key].hosts.append(s.host)
+    asked = wants(subjects, sims)
+    chosen: list[tuple[Want, int]] = []
+    fits: list[list[DialectFit]] = [[] for _ in asked]
+    for i, w in enumerate(asked):
+        size = w.size
+        smallest: dict[str, tuple[int, str]] = {}
+        for p in profiles.values():
+            if p.kernel.dialect == STOCK:
+                continue
+            got = _largest(p, chosen, w)
+            d = p.kernel.dialect
+            if d not in smallest or got < smallest[d][0]:
+                smallest[d] = (got, p.hosts[0])
+        for _d, (got, _host) in smallest.items():
+            size = min(size, got)
+        chosen.append((w, size))
+        for d, (got, host) in sorted(smallest.items()):
+            fits[i].append(DialectFit(d, got, host if got < w.size else None, ()))
+    cmdlines = {
+        d: params_for(d, _oldest(profiles.values(), d), chosen)
+        for d in (RFC, MAINLINE)
+        if d in by_dialect
+    }
+    failed: dict[str, list[str]] = {}
+    shared: dict[str, list[str]] = {}
+    spots: dict[tuple[int, str], dict[tuple[int | None, bool], list[str]]] = {}
+    for p in profiles.values():
+        d = p.kernel.dialect
+        if d == STOCK:
+            continue
+        sim = _sim(p, params_for(d, p.kernel, chosen))
+        for i, (w, _) in enumerate(chosen):
+            r = _placed(sim, w.name)
+            where = (r.start, r.approximate) if r is not None else (None, False)
+            spots.setdefault((i, d), {}).setdefault(where, []).extend(p.hosts)
+            if r is None or r.status != PLACED:
+                failed.setdefault(d, []).extend(p.hosts)
+        if overlaps(sim):
+            failed.setdefault(d, []).extend(p.hosts)
+            shared.setdefault(d, []).extend(p.hosts)
+    regions = []
+    for i, (w, size) in enumerate(chosen):
+        per: list[DialectFit] = []
+        for f in fits[i]:
+            found = spots.get((i, f.dialect), {})
+            ordered = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0][0] or 0))
+            per.append(
+                DialectFit(
+                    f.dialect,
+                    f.largest,
+                    f.smallest_host,
+                    tuple(
+                        Spot(start, approx, tuple(sorted(hosts)))
+                        for (start, approx), hosts in ordered
+                    ),
+                )
+            )
+        regions.append(RegionAdvice(w.name, w.size, w.align, size, tuple(per)))
+    return Advice(
+        tuple(regions),
+        cmdlines,
+        {d: tuple(h) for d, h in sorted(by_dialect.items())},
+        _migration(subjects, chosen),
+        {d: tuple(sorted(set(h))) for d, h in failed.items()},
+        tuple(no_capture),
+        _notes(by_dialect, chosen, subjects) + _overlap_notes(shared),
+    )
+
+
+def _overlap_notes(shared: dict[str, list[str]]) -> tuple[str, ...]:
+    """Say why a suggestion whose regions share memory is no suggestion at all."""
+    notes = []
+    for d, hosts in sorted(shared.items()):
+        why = (
+            " The RFC only appends each reservation and leaves the RAM entry it searched whole, "
+            "so every wildcard in one RAM entry ends at that entry's top: two named regions "
+            "there always overlap (MM302). Keep one wildcard region per host, or move to "
+            "reserve_mem= (6.11+), which carves each region out of free memory."
+            if d == RFC
+            else ""
+        )
+        notes.append(
+            f"{d}: on {len(set(hosts))} host(s) the suggested regions overlap each other.{why}"
+        )
+    return tuple(notes)
+
+
+def _oldest(profiles: Iterable[_Profile], dialect: str) -> Kernel | None:
+    """The oldest kernel of a dialect: consumers are suggested only if it understands them."""
+    ks = [p.kernel for p in profiles if p.kernel.dialect == dialect]
+    if any(k.version is None for k in ks) or not ks:
+        return ks[0] if ks else None
+    return min(ks, key=lambda k: k.version or (0, 0, 0))
+
+
+def _migration(subjects: Sequence[Subject], chosen: Sequence[tuple[Want, int]]) -> Migration | None:
+    """Hosts booting 6.11+ next that carry the wildcard form or come from a kernel without
+    reserve_mem: replace ``memmap=nn*align:name`` by ``reserve_mem=nn:align:name``."""
+    hosts: list[str] = []
+    old: dict[str, None] = {}
+    for s in subjects:
+        if s.kernel.dialect != MAINLINE:
+            continue
+        written = [
+            f"memmap={item.text}"
+            for p in s.cmdline.named("memmap")
+            for item in memmap_items(p, True)
+            if item.form == "*"
+        ]
+        from_old = s.current_kernel is not None and _before_reserve_mem(s.current_kernel)
+        if written or from_old:
+            hosts.append(s.host)
+            old.update(dict.fromkeys(written))
+    if not hosts or not chosen:
+        return None
+    new = tuple(f"reserve_mem={kernel_size(size)}:{w.align}:{w.name}" for w, size in chosen)
+    return Migration(tuple(hosts), tuple(old), new)
+
+
+def _before_reserve_mem(release: str) -> bool:
+    from memmap_lint.kernel.release import parse_release
+
+    v = parse_release(release)
+    return v is not None and v < (6, 11, 0)
+
+
+#: The kernel feature that declares ramoops built in (CONFIG_PSTORE_RAM=y), as MM407 reads it.
+RAMOOPS_BUILTIN = "ramoops-builtin"
+
+
+def _notes(
+    by_dialect: dict[str, list[str]],
+    chosen: Sequence[tuple[Want, int]],
+    subjects: Sequence[Subject],
+) -> tuple[str, ...]:
+    notes = []
+    modular = [
+        s.host
+        for s in subjects
+        if s.kernel.dialect == RFC and RAMOOPS_BUILTIN not in s.kernel.features
+    ]
+    if modular and any(w.ramoops for w, _ in chosen):
+        notes.append(
+            f"{len(modular)} rfc host(s) do not declare the kernel feature {RAMOOPS_BUILTIN}: "
+            "with the RFC patch ramoops reads mem_name only when built in (CONFIG_PSTORE_RAM=y; "
+            "MM407), so build it in there and declare the feature."
+        )
+    if STOCK in by_dialect and chosen:
+        notes.append(
+            f"{len(by_dialect[STOCK])} host(s) boot a stock kernel (< 6.11 without the RFC patch): "
+            "it has no named regions (memmap=nn*align:name removes all RAM above nn there, and "
+            "reserve_mem= is passed to init); they need the RFC patch or 6.11+ first."
+        )
+    if MAINLINE in by_dialect and chosen:
+        notes.append(
+            "reserve_mem addresses are approximate (memblock allocates top-down after setup_arch's "
+            "own early allocations), and with KASLR they can change from boot to boot."
+        )
+    if any(w.trace for w, _ in chosen):
+        notes.append(
+            "trace_instance=NAME@REGION needs 6.12+ and a reserve_mem region "
+            "(the RFC's memmap table is not searched by it)."
+        )
+    return tuple(notes)

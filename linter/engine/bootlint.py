@@ -1,0 +1,379 @@
+"""Linting boot configuration files: each boot entry becomes a host (the I/O edge).
+
+``memmap-lint etc/default/grub`` reads the file with its ``grub.d/`` drop-ins, turns every boot
+entry into a host named ``<path>#<entry title>`` (a file with one command line, such as
+``/etc/kernel/cmdline``, is just ``<path>``), the default entry first, and locates every finding
+at the file, line and column it comes from. A ``grub.d/*.cfg`` drop-in is linted through the
+``default/grub`` beside it, a ``grubenv`` through the grub.cfg or BLS entries that load it.
+Findings that are identical on entries with the same command line are reported once, naming the
+other entries; ``# memmap-lint: disable=CODES`` on a line or the line before silences findings
+located on that line. Hardware comes from the ``boot-files`` setting of the config file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from memmap_lint.bootconfig import KINDS, BootConfig, BootEntry, detect_kind, load_boot_config
+from memmap_lint.bootconfig.view import BootView
+from memmap_lint.captures.parse import Capture
+from memmap_lint.engine.config import Config
+from memmap_lint.engine.findings import Finding, Location
+from memmap_lint.engine.lint import CaptureCache, HostInput, Linter
+from memmap_lint.engine.results import HostResult
+from memmap_lint.engine.suppress import suppressed_codes
+from memmap_lint.errors import LintError
+from memmap_lint.inventory.model import Host
+from memmap_lint.inventory.yamlpos import Pos
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.release import kernel_for
+
+BOOT_KINDS = KINDS
+_INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".ini")
+_VMLINUZ = re.compile(r"vmlinuz-([^\s/]+)$")
+
+
+def is_boot_path(path: str, kind: str | None) -> bool:
+    """Whether PATH (with ``--kind``) is a boot configuration rather than an inventory."""
+    if kind is not None:
+        return kind in BOOT_KINDS
+    p = Path(path)
+    norm = str(path).replace("\\", "/")
+    if p.is_dir():
+        return "loader/entries" in norm.rstrip("/") + "/" and any(p.glob("*.conf"))
+    if p.suffix in _INVENTORY_SUFFIXES:
+        return False
+    try:
+        head = p.read_bytes()[:65536].decode("utf-8", "surrogateescape")
+    except OSError:
+        return False
+    return detect_kind(norm, head) is not None
+
+
+def owner(path: Path, kind: str | None) -> tuple[Path, str | None]:
+    """The file whose reading includes ``path`` (a drop-in's ``default/grub``, a grubenv's
+    grub.cfg or BLS entries), or ``path`` itself."""
+    norm = str(path).replace("\\", "/")
+    if kind in (None, "grub-default") and path.parent.name == "grub.d":
+        main = path.parent.parent / "grub"
+        if norm.endswith(".cfg") and main.is_file():
+            return main, "grub-default"
+    if kind in (None, "grubenv") and path.name == "grubenv":
+        cfg = path.parent / "grub.cfg"
+        if cfg.is_file():
+            return cfg, "grub-cfg"
+        entries = path.parent.parent / "loader" / "entries"
+        if entries.is_dir() and any(entries.glob("*.conf")):
+            return entries, "bls"
+    if kind in (None, "bls") and path.suffix == ".conf" and "loader/entries/" in norm:
+        return path.parent, "bls"
+    return path, kind
+
+
+def _companion(path: Path, kind: str, linted: set[Path]) -> Path | None:
+    """grub.cfg's /etc/default/grub, or /etc/default/grub's grub.cfg (not linted itself)."""
+    if kind == "grub-cfg" and path.parent.name in ("grub", "grub2"):
+        root = path.parent.parent.parent
+        cand = root / "etc" / "default" / "grub"
+        return cand if cand.is_file() else None
+    if kind == "grub-default" and path.parent.name == "default":
+        root = path.parent.parent.parent
+        for sub in ("grub", "grub2"):
+            cand = root / "boot" / sub / "grub.cfg"
+            if cand.is_file() and cand.resolve() not in linted:
+                return cand
+    return None
+
+
+def read_sources(config: BootConfig, extra: Sequence[BootConfig] = ()) -> dict[str, str]:
+    """The text of every file the configs were read from (path -> text)."""
+    paths: set[str] = set(config.paths)
+    for c in (config, *extra):
+        paths.update(c.paths)
+        for e in c.entries:
+            paths.update(o.path for _s, _e, o in e.origins)
+        for a in c.variables.values():
+            paths.update(h.origin.path for h in a.history())
+    out: dict[str, str] = {}
+    for p in sorted(paths):
+        try:
+            out[p] = Path(p).read_bytes().decode("utf-8", "surrogateescape")
+        except OSError:
+            continue
+    return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Hardware and kernel for boot files (``boot-files`` in the config, or an inventory host)."""
+
+    e820: str | None = None
+    kernel: str | None = None
+    features: tuple[str, ...] = ()
+    dialect: str | None = None
+    hardware: Mapping[str, Any] = field(default_factory=dict)
+    base: Path = Path(".")
+
+
+def profile_for(path: Path, config: Config) -> Profile:
+    """The first ``boot-files`` pattern of the config that matches ``path``."""
+    if not config.boot_files or not config.path:
+        return Profile()
+    base = Path(config.path).parent
+    try:
+        rel = path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    for pattern, spec in config.boot_files.items():
+        if fnmatch.fnmatchcase(rel, pattern) or PurePosixPath(rel).match(pattern):
+            return _profile(spec, base, config.path)
+    return Profile()
+
+
+def _profile(spec: Mapping[str, Any], base: Path, label: str) -> Profile:
+    if spec.get("inventory"):
+        from memmap_lint.inventory.load import load_inventory
+
+        inv = load_inventory(base / str(spec["inventory"]))
+        name = str(spec.get("host", ""))
+        host = inv.hosts.get(name)
+        if host is None:
+            raise LintError("MM003", f"boot-files: no host {name!r} in {spec['inventory']}", label)
+        e820 = host.vars.get("e820")
+        return Profile(
+            str(e820.value) if e820 else None,
+            host.get("kernel"),
+            tuple(host.get("kernel_features") or ()),
+            host.get("dialect"),
+            host.get("hardware") or {},
+            Path(e820.pos.path).parent if e820 else base,
+        )
+    return Profile(
+        spec.get("e820"),
+        spec.get("kernel"),
+        tuple(spec.get("kernel_features") or ()),
+        spec.get("dialect"),
+        spec.get("hardware") or {},
+        base,
+    )
+
+
+def _entry_release(entry: BootEntry) -> str | None:
+    image = entry.cmdline.split(" ", 1)[0] if entry.cmdline.startswith("BOOT_IMAGE=") else ""
+    m = _VMLINUZ.search(image)
+    return m.group(1) if m and m.group(1) != "VERSION" else None
+
+
+def boot_locator(v: BootView, label: str) -> Callable[[int | None], Location | None]:
+    """Maps command-line offsets (and anchors) of an entry to file positions."""
+
+    def locate(offset: int | None) -> Location | None:
+        o = v.origin_of(offset)
+        if o is None:
+            return Location(label)
+        return Location(o.path, o.line, o.column)
+
+    return locate
+
+
+def _ordered(config: BootConfig) -> list[BootEntry]:
+    entries = list(config.entries)
+    default = [e for e in entries if e.is_default]
+    return default[:1] + [e for e in entries if e not in default[:1]]
+
+
+def views(
+    config: BootConfig, sources: Mapping[str, str], companion: BootConfig | None = None
+) -> list[BootView]:
+    """One view per entry, the default first; a config without entries gets one empty entry."""
+    entries = _ordered(config) or [BootEntry(config.paths[0] if config.paths else "", "none", "")]
+    return [BootView(config, e, sources, i == 0, companion) for i, e in enumerate(entries)]
+
+
+def host_name(label: str, config: BootConfig, entry: BootEntry) -> str:
+    """``<path>#<title>``; just ``<path>`` for one-line command-line files or no entries."""
+    if config.kind in ("kernel-cmdline", "proc-cmdline") or entry.kind == "none":
+        return label
+    return f"{label}#{entry.title}"
+
+
+def boot_inputs(
+    path: Path,
+    label: str,
+    kind: str | None,
+    config: Config,
+    captures: CaptureCache,
+    linted: set[Path] | None = None,
+    profile: Profile | None = None,
+) -> list[HostInput]:
+    """A HostInput per boot entry of the configuration at ``path``."""
+    boot = load_boot_config(path, kind)
+    comp_path = _companion(path, boot.kind, linted or set())
+    companion = load_boot_config(comp_path) if comp_path is not None else None
+    sources = read_sources(boot, [companion] if companion else [])
+    prof = profile or profile_for(path, config)
+    capture: Capture | None = None
+    digest: str | None = None
+    facts: dict[str, Any] = {}
+    if prof.hardware:
+        facts["hardware"] = dict(prof.hardware)
+    if prof.e820:
+        capture, digest = captures.get(str(prof.e820), prof.base, config.path or label)
+        facts["profile"] = digest
+        facts["capture"] = {"path": capture.source, "digest": digest}
+    out: list[HostInput] = []
+    for v in views(boot, sources, companion):
+        release = prof.kernel or _entry_release(v.entry)
+        try:
+            kernel = kernel_for(release, prof.features, prof.dialect)
+        except ValueError as exc:
+            raise LintError("MM003", f"boot-files: {exc}", config.path) from exc
+        first = v.origin_of(None)
+        pos = Pos(first.path, first.line, first.column) if first else Pos(label, 1, 1)
+        host = Host(host_name(label, boot, v.entry), {}, (), pos)
+        host_facts = dict(facts)
+        if v.entry.cmdline.startswith("BOOT_IMAGE="):
+            host_facts["boot_image"] = v.entry.cmdline.split(" ", 1)[0][len("BOOT_IMAGE=") :]
+        out.append(
+            HostInput(
+                host,
+                kernel,
+                parse(v.entry.cmdline),
+                boot_locator(v, label),
+                capture,
+                digest,
+                host_facts,
+                boot=v,
+            )
+        )
+    return out
+
+
+def _with_entries(f: Finding, others: Sequence[str]) -> Finding:
+    if not others:
+        return f
+    return replace(f, message=f"{f.message} (same in entries: {'; '.join(others)})")
+
+
+def finish(inputs: Sequence[HostInput], results: Sequence[HostResult]) -> list[HostResult]:
+    """Drop inline-suppressed findings, and report a finding that several entries share (same
+    code, message and file position: entries with the same command line, or one line feeding
+    several entries) once, on the first such entry, naming the others."""
+    texts: dict[str, str] = {}
+    for inp in inputs:
+        if inp.boot is not None:
+            texts.update(inp.boot.sources)
+    by_name = {inp.host.name: inp for inp in inputs}
+    first_of: dict[tuple[Any, ...], int] = {}
+    kept: list[list[Finding]] = []
+    others: list[dict[tuple[Any, ...], list[str]]] = []
+    for i, r in enumerate(results):
+        found = by_name.get(r.host)
+        boot = found.boot if found is not None else None
+        title = boot.entry.title if boot is not None else r.host
+        mine: list[Finding] = []
+        others.append({})
+        # MM501 explains a mangled memmap= exactly; MM109's generic reading of it is dropped.
+        mangled = {f.param for f in r.findings if f.code == "MM501"}
+        for f in r.findings:
+            if _suppressed(f, texts) or (f.code == "MM109" and f.param in mangled):
+                continue
+            key = (f.code, f.message, f.location, f.severity, f.param)
+            if boot is not None and key in first_of:
+                others[first_of[key]].setdefault(key, []).append(title)
+                continue
+            first_of[key] = i
+            mine.append(f)
+        kept.append(mine)
+    out: list[HostResult] = []
+    for i, r in enumerate(results):
+        fs = tuple(
+            _with_entries(
+                f, others[i].get((f.code, f.message, f.location, f.severity, f.param), [])
+            )
+            for f in kept[i]
+        )
+        out.append(HostResult(r.host, r.simulation, fs, r.groups, r.profile))
+    return out
+
+
+def _suppressed(f: Finding, texts: Mapping[str, str]) -> bool:
+    loc = f.location
+    if loc is None or loc.line is None or loc.path not in texts:
+        return False
+    lines = texts[loc.path].split("\n")
+    codes: set[str] = set()
+    for n in (loc.line - 1, loc.line - 2):
+        if 0 <= n < len(lines):
+            codes |= suppressed_codes(lines[n])
+    return f.code in codes or f.name in codes or "all" in codes
+
+
+def lint_boot_file(
+    linter: Linter,
+    path: str,
+    kind: str | None,
+    linted: set[Path],
+) -> list[HostResult]:
+    """Lint one boot file (or BLS entries directory) given on the command line."""
+    p = Path(path)
+    inputs = boot_inputs(p, path, kind, linter.config, linter.captures, linted)
+    return finish(inputs, linter.lint_hosts(inputs))
+
+
+def lint_boot_paths(
+    linter: Linter, paths: Sequence[str], kind: str | None
+) -> tuple[list[HostResult], list[LintError]]:
+    """Lint boot files; drop-ins and grubenv files go through the file that reads them, and a
+    configuration named twice (several BLS entries of one directory) is linted once."""
+    targets: list[tuple[str, str | None]] = []
+    seen: set[Path] = set()
+    for path in paths:
+        main, k = owner(Path(path), kind)
+        key = main.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        label = path if main == Path(path) else str(main)
+        targets.append((label, k))
+    results: list[HostResult] = []
+    errors: list[LintError] = []
+    for label, k in targets:
+        try:
+            results.extend(lint_boot_file(linter, label, k, seen))
+        except LintError as exc:
+            errors.append(exc.located(label))
+    return results, errors
+
+
+def inventory_boot(files: Sequence[str], base: Path) -> BootView | None:
+    """For an inventory host with ``boot_files``: the view of the default entry of the first
+    file (in the order given) that has entries; paths are relative to ``base``."""
+    for f in files:
+        p = Path(f) if Path(f).is_absolute() else base / f
+        main, k = owner(p, None)
+        boot = load_boot_config(main, k)
+        if boot.entries:
+            return views(boot, read_sources(boot, []))[0]
+    return None
+
+
+__all__ = [
+    "BOOT_KINDS",
+    "Profile",
+    "boot_inputs",
+    "boot_locator",
+    "finish",
+    "host_name",
+    "inventory_boot",
+    "is_boot_path",
+    "lint_boot_paths",
+    "owner",
+    "profile_for",
+    "views",
+]

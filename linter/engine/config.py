@@ -1,0 +1,210 @@
+"""Configuration: ``[tool.memmap-lint]`` in pyproject.toml or ``.memmap-lint.yaml``, found upward.
+
+Keys (the same in both files; ``-`` and ``_`` are interchangeable)::
+
+    select = ["MM1", "MM3"]          # codes, prefixes or slugs; default: all
+    ignore = ["MM402"]
+    severity = {MM305 = "info"}      # override a rule's default severity
+    per-group-ignores = {lab = ["MM305", "MM306"]}
+    fail-on = "warning"              # error | warning | info
+    [tool.memmap-lint.thresholds]
+    large-reservation-share = 0.10   # MM305
+    low-memory-limit = "4G"          # MM304
+    max-capture-age-days = 90        # MM603
+    headroom = "64M"                 # memory setup_arch() takes before reserve_mem runs
+    [tool.memmap-lint.boot-files]    # hardware for boot files: glob (relative to this file) ->
+    "etc/default/grub" = {e820 = "captures/r740.txt", kernel = "6.12.0-1-amd64"}
+    "boot/loader/entries/*.conf" = {inventory = "inventory/prod.yaml", host = "db-01"}
+
+``boot-files`` values take ``e820`` (a capture, relative to the config file), ``kernel``,
+``kernel-features``, ``dialect``, ``hardware``, or ``inventory`` + ``host`` (that host's).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from memmap_lint.engine.findings import SEVERITIES
+from memmap_lint.errors import LintError
+from memmap_lint.kernel.sizes import memparse
+from memmap_lint.rule import Thresholds
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+
+CONFIG_NAMES = (".memmap-lint.yaml", ".memmap-lint.yml", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from a config file (defaults when there is none)."""
+
+    path: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)
+    group_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fail_on: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    #: Glob of boot files (relative to the config file) -> hardware profile (linter/bootlint.py).
+    boot_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest config file in ``start`` or its parents (pyproject only with the table)."""
+    folder = start if start.is_dir() else start.parent
+    for d in (folder.resolve(), *folder.resolve().parents):
+        for name in CONFIG_NAMES:
+            candidate = d / name
+            if not candidate.is_file():
+                continue
+            if name == "pyproject.toml" and "memmap-lint" not in candidate.read_text(
+                encoding="utf-8", errors="replace"
+            ):
+                continue
+            return candidate
+    return None
+
+
+def _size(value: Any, key: str, path: str) -> int:
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str):
+        parsed = memparse(value)
+        if parsed.consumed and parsed.end == len(value):
+            return parsed.value
+    raise LintError("MM003", f"{key}: expected a size such as 64M, got {value!r}", path)
+
+
+def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise LintError("MM003", f"{key}: expected a list of rule codes", path)
+
+
+def parse_config(data: Mapping[str, Any], path: str) -> Config:
+    """Validate the settings mapping; MM003 names the bad key."""
+    norm = {str(k).replace("_", "-"): v for k, v in data.items()}
+    known = {
+        "select",
+        "ignore",
+        "severity",
+        "per-group-ignores",
+        "fail-on",
+        "thresholds",
+        "boot-files",
+    }
+    for key in norm:
+        if key not in known:
+            raise LintError(
+                "MM003", f"unknown setting '{key}' (known: {', '.join(sorted(known))})", path
+            )
+    severity = norm.get("severity", {}) or {}
+    if not isinstance(severity, dict) or any(v not in SEVERITIES for v in severity.values()):
+        raise LintError("MM003", "severity: expected a table of CODE = error|warning|info", path)
+    groups = norm.get("per-group-ignores", {}) or {}
+    if not isinstance(groups, dict):
+        raise LintError("MM003", "per-group-ignores: expected a table of GROUP = [codes]", path)
+    fail_on = norm.get("fail-on")
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise LintError("MM003", "fail-on: expected error, warning or info", path)
+    th = {str(k).replace("_", "-"): v for k, v in (norm.get("thresholds") or {}).items()}
+    defaults = Thresholds()
+    try:
+        share = float(th.pop("large-reservation-share", defaults.large_reservation_share))
+        age = int(th.pop("max-capture-age-days", defaults.max_capture_age_days))
+    except (TypeError, ValueError) as exc:
+        raise LintError("MM003", f"thresholds: {exc}", path) from exc
+    thresholds = Thresholds(
+        large_reservation_share=share,
+        low_memory_limit=_size(
+            th.pop("low-memory-limit", defaults.low_memory_limit), "low-memory-limit", path
+        ),
+        max_capture_age_days=age,
+        headroom=_size(th.pop("headroom", defaults.headroom), "headroom", path),
+    )
+    if th:
+        raise LintError("MM003", f"thresholds: unknown setting(s) {', '.join(sorted(th))}", path)
+    return Config(
+        path=path,
+        select=_codes(norm.get("select", []), "select", path),
+        ignore=_codes(norm.get("ignore", []), "ignore", path),
+        severity={str(k).upper(): str(v) for k, v in severity.items()},
+        group_ignores={
+            str(g): _codes(v, f"per-group-ignores.{g}", path) for g, v in groups.items()
+        },
+        fail_on=fail_on,
+        thresholds=thresholds,
+        boot_files=_boot_files(norm.get("boot-files") or {}, path),
+    )
+
+
+_PROFILE_KEYS = {"e820", "kernel", "kernel-features", "dialect", "hardware", "inventory", "host"}
+
+
+def _boot_files(value: Any, path: str) -> dict[str, dict[str, Any]]:
+    """``boot-files``: glob -> {e820, kernel, kernel-features, dialect, hardware} or
+    {inventory, host}; keys normalized to underscores."""
+    if not isinstance(value, dict):
+        raise LintError("MM003", "boot-files: expected a table of GLOB = {e820, kernel, ...}", path)
+    out: dict[str, dict[str, Any]] = {}
+    for glob, spec in value.items():
+        if not isinstance(spec, dict):
+            raise LintError("MM003", f"boot-files.{glob}: expected a table", path)
+        norm = {str(k).replace("_", "-"): v for k, v in spec.items()}
+        unknown = sorted(set(norm) - _PROFILE_KEYS)
+        if unknown:
+            raise LintError(
+                "MM003",
+                f"boot-files.{glob}: unknown key(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(_PROFILE_KEYS))})",
+                path,
+            )
+        if ("inventory" in norm) != ("host" in norm):
+            raise LintError("MM003", f"boot-files.{glob}: inventory and host go together", path)
+        out[str(glob)] = {k.replace("-", "_"): v for k, v in norm.items()}
+    return out
+
+
+def load_config(path: Path) -> Config:
+    """Read one config file."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LintError("MM003", f"cannot read config: {exc.strerror}", label) from exc
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            message = str(exc).split(" (at line")[0]
+            line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            raise LintError("MM003", f"invalid TOML: {message}", label, line, col) from exc
+        section = data.get("tool", {}).get("memmap-lint", {})
+    else:
+        try:
+            section = yaml.safe_load(text) or {}
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or exc.context or "not YAML"
+            raise LintError(
+                "MM003",
+                f"invalid YAML: {problem}",
+                label,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            ) from exc
+        except yaml.YAMLError as exc:
+            raise LintError("MM003", f"invalid YAML: {exc}", label) from exc
+    if not isinstance(section, dict):
+        raise LintError("MM003", "the configuration must be a mapping", label)
+    return parse_config(section, label)

@@ -1,0 +1,102 @@
+"""A host's collection outcome merged into what it brings from the inventory (pure).
+
+What the inventory says wins where it speaks: ``kernel_cmdline`` (or ``boot_files``) is the
+command line a rollout is about to install, ``kernel``/``dialect`` the kernel it is about to boot.
+Where it is silent the collected facts answer (``collected.view_of``). The firmware map always
+comes from the host when it was collected: it is what the machine reports now.
+
+Facts added for the rules: ``collect_failure`` (MM601: cause, message, address, attempts) and
+``capture.stale`` (MM603: reasons the map in use may not be the host's map now) besides the ones
+``view_of`` sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from memmap_lint.collect.run import Outcome
+from memmap_lint.engine.collected import view_of
+from memmap_lint.errors import LintError
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.release import kernel_for
+
+if TYPE_CHECKING:
+    from memmap_lint.engine.lint import HostInput
+
+INVENTORY_CMDLINE_VARS = ("kernel_cmdline", "boot_files")
+INVENTORY_KERNEL_VARS = ("kernel", "dialect")
+
+
+def human_age(seconds: float) -> str:
+    """``40 minutes``, ``5 hours``, ``3 days``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{int(seconds)} seconds"
+
+
+def with_collected(inp: HostInput, outcome: Outcome, now: datetime) -> HostInput:
+    """``inp`` with the host's collected map, command line, kernel and facts."""
+    host = inp.host
+    facts: dict[str, Any] = dict(inp.facts)
+    failure = outcome.failure
+    if failure is not None:
+        facts["collect_failure"] = failure.to_dict()
+    if outcome.facts is None:
+        return replace(inp, facts=facts)
+    try:
+        view = view_of(outcome.facts, str(outcome.cache_file), now)
+    except LintError as exc:
+        raise LintError(
+            exc.code,
+            f"host {host.name}: the firmware map collected from {outcome.facts.address} "
+            f"is unusable: {exc.message}",
+            host.pos.path,
+            host.pos.line,
+            host.pos.column,
+        ) from exc
+    collected = dict(view.facts)
+    if failure is not None:
+        collected.pop("current_kernel", None)  # what ran then, not what runs now
+    stale: list[str] = []
+    capture, digest = inp.capture, inp.digest
+    if view.capture is not None:
+        if inp.capture is not None and inp.digest != view.digest:
+            stale.append(
+                f"the inventory's capture {inp.capture.source} differs from the firmware map "
+                f"the host reported at {outcome.facts.collected_at}; the collected map is used"
+            )
+        capture, digest = view.capture, view.digest
+    elif inp.capture is not None:
+        collected.pop("profile", None)
+    if failure is not None and outcome.age is not None and outcome.age > outcome.max_age:
+        stale.append(
+            f"collection failed ({failure.cause}), so the map is the one cached at "
+            f"{outcome.facts.collected_at}, {human_age(outcome.age)} old "
+            f"(--max-age is {human_age(outcome.max_age)})"
+        )
+    if "capture" in collected:
+        collected["capture"] = {**collected["capture"], "changes": list(outcome.changes)}
+        if stale:
+            collected["capture"]["stale"] = stale
+    elif stale and isinstance(facts.get("capture"), dict):
+        facts["capture"] = {**facts["capture"], "stale": stale}
+    if isinstance(facts.get("hardware"), dict) and "hardware" in collected:
+        collected.pop("hardware")  # the inventory's declaration stays what rules compare
+    facts.update(collected)
+    cmdline, locate = inp.cmdline, inp.locate
+    if not any(v in host.vars for v in INVENTORY_CMDLINE_VARS):
+        cmdline = parse(view.boot.text)
+        locate = view.locate(host.name, inp.locate)
+        facts["cmdline_source"] = view.boot.source
+    kernel = inp.kernel
+    if not any(v in host.vars for v in INVENTORY_KERNEL_VARS):
+        kernel = kernel_for(view.next_kernel, host.get("kernel_features") or (), None)
+        facts["kernel_source"] = view.kernel_source
+    return replace(
+        inp, kernel=kernel, cmdline=cmdline, locate=locate, capture=capture, digest=digest,
+        facts=facts,
+    )  # fmt: skip

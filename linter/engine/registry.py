@@ -1,0 +1,96 @@
+"""Finding rules: the built-ins in ``memmap_lint.rules``, ``--rules-dir`` folders, entry points."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import sys
+import types
+from collections.abc import Iterable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from memmap_lint.errors import LintError
+from memmap_lint.rule import Rule, RuleError, rule_from_module
+
+ENTRY_POINT_GROUP = "memmap_lint.rules"
+
+
+def _builtin_modules() -> Iterable[types.ModuleType]:
+    from memmap_lint import rules as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def _dir_modules(folder: str) -> Iterable[types.ModuleType]:
+    path = Path(folder)
+    if not path.is_dir():
+        raise LintError("MM001", f"--rules-dir {folder}: not a directory", folder)
+    for file in sorted(path.glob("*.py")):
+        if file.name.startswith("_"):
+            continue
+        name = f"memmap_lint_user_rules.{file.stem}"
+        spec = importlib.util.spec_from_file_location(name, file)
+        if spec is None or spec.loader is None:
+            raise LintError("MM001", "cannot load rule module", str(file))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise LintError("MM001", f"rule module failed to load: {exc!r}", str(file)) from exc
+        yield module
+
+
+def _entry_point_modules() -> Iterable[types.ModuleType]:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = ep.load()
+        except Exception as exc:
+            raise LintError(
+                "MM001", f"rule entry point {ep.name} ({ep.value}) failed to load: {exc!r}"
+            ) from exc
+        if isinstance(loaded, types.ModuleType):
+            yield loaded
+        else:
+            yield from loaded
+
+
+def load_rules(rules_dirs: Sequence[str] = (), entry_points_too: bool = True) -> list[Rule]:
+    """Every rule, sorted by code; a code defined twice is an error."""
+    modules: list[types.ModuleType] = list(_builtin_modules())
+    for folder in rules_dirs:
+        modules.extend(_dir_modules(folder))
+    if entry_points_too:
+        modules.extend(_entry_point_modules())
+    rules: dict[str, Rule] = {}
+    for module in modules:
+        try:
+            rule = rule_from_module(module)
+        except RuleError as exc:
+            raise LintError("MM001", str(exc)) from exc
+        if rule.code in rules:
+            raise LintError(
+                "MM001",
+                f"rule {rule.code} is defined twice: {rules[rule.code].origin} and {rule.origin}",
+            )
+        rules[rule.code] = rule
+    return sorted(rules.values(), key=lambda r: r.code)
+
+
+def matches(rule: Rule, pattern: str) -> bool:
+    """A selector names a rule by code (MM301), code prefix (MM3, MM30) or slug."""
+    p = pattern.strip()
+    return rule.code.upper().startswith(p.upper()) or rule.name == p
+
+
+def select(rules: Sequence[Rule], selected: Sequence[str], ignored: Sequence[str]) -> list[Rule]:
+    """The rules ``selected`` (all when empty) minus those ``ignored``."""
+    for pattern in (*selected, *ignored):
+        if not any(matches(r, pattern) for r in rules):
+            raise LintError("MM001", f"no rule matches '{pattern}' (see memmap-lint rules)")
+    chosen = [r for r in rules if not selected or any(matches(r, s) for s in selected)]
+    return [r for r in chosen if not any(matches(r, i) for i in ignored)]

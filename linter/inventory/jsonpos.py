@@ -1,0 +1,143 @@
+"""JSON with positions: every value with the offset of its first character in the text.
+
+The text is first read by ``json.loads`` (its errors, line and column are the ones reported);
+then this walk builds the same values with the json module's own string scanner and number
+syntax, keeping each value's offset and, for strings, the offset of every character.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from memmap_lint.errors import LintError
+from memmap_lint.inventory.textpos import line_col
+
+#: the json module's own string scanner (``json.decoder.scanstring``; not in typeshed)
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_CONSTANTS = {
+    "null": None,
+    "true": True,
+    "false": False,
+    "NaN": float("nan"),
+    "Infinity": float("inf"),
+    "-Infinity": float("-inf"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JNode:
+    """A JSON value: ``value`` is the plain Python value (dicts/lists hold plain values too)."""
+
+    value: Any
+    offset: int
+    #: object members (key, key offset, node) in order, duplicates kept; list items
+    members: tuple[tuple[str, int, JNode], ...] = ()
+    items: tuple[JNode, ...] = ()
+    #: for a string: the offset of each of its characters
+    chars: tuple[int, ...] = ()
+
+
+def parse(text: str, path: str) -> JNode:
+    """The node tree of a JSON document; MM604 with json's line:col when it is not JSON."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LintError("MM604", f"invalid JSON: {exc.msg}", path, exc.lineno, exc.colno) from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+        raise LintError("MM604", f"invalid JSON: {exc}", path) from exc
+    try:
+        node, _ = _value(text, _skip(text, 0))
+    except RecursionError as exc:
+        raise LintError("MM604", "JSON nested too deeply", path) from exc
+    return node
+
+
+def _skip(text: str, i: int) -> int:
+    m = _WS.match(text, i)
+    return m.end() if m else i
+
+
+def _value(text: str, i: int) -> tuple[JNode, int]:
+    c = text[i]
+    if c == '"':
+        value, end = scanstring(text, i + 1)
+        return JNode(value, i, chars=_string_offsets(text, i + 1, end - 1)), end
+    if c == "{":
+        return _object(text, i)
+    if c == "[":
+        return _array(text, i)
+    for word, constant in _CONSTANTS.items():
+        if text.startswith(word, i):
+            return JNode(constant, i), i + len(word)
+    m = _NUMBER.match(text, i)
+    assert m is not None, "json.loads accepted the text"
+    number: Any = float(m.group(0)) if m.group(2) or m.group(3) else int(m.group(0))
+    return JNode(number, i), m.end()
+
+
+def _object(text: str, start: int) -> tuple[JNode, int]:
+    members: list[tuple[str, int, JNode]] = []
+    value: dict[str, Any] = {}
+    i = _skip(text, start + 1)
+    if text[i] == "}":
+        return JNode(value, start), i + 1
+    while True:
+        key, i_key_end = scanstring(text, i + 1)
+        key_at = i
+        i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
+        node, i = _value(text, i)
+        members.append((key, key_at, node))
+        value[key] = node.value
+        i = _skip(text, i)
+        if text[i] == "}":
+            return JNode(value, start, members=tuple(members)), i + 1
+        i = _skip(text, i + 1)  # past ','
+
+
+def _array(text: str, start: int) -> tuple[JNode, int]:
+    items: list[JNode] = []
+    i = _skip(text, start + 1)
+    if text[i] == "]":
+        return JNode([], start), i + 1
+    while True:
+        node, i = _value(text, i)
+        items.append(node)
+        i = _skip(text, i)
+        if text[i] == "]":
+            return JNode([n.value for n in items], start, items=tuple(items)), i + 1
+        i = _skip(text, i + 1)
+
+
+def _string_offsets(text: str, i: int, end: int) -> tuple[int, ...]:
+    """The offset of each character of the JSON string whose text is ``text[i:end]``."""
+    out: list[int] = []
+    while i < end:
+        if text[i] != "\\":
+            out.append(i)
+            i += 1
+        elif text[i + 1] != "u":
+            out.append(i)
+            i += 2
+        else:
+            code = int(text[i + 2 : i + 6], 16)
+            nxt = i + 6
+            # json joins a high surrogate with a following low one into one character
+            if 0xD800 <= code <= 0xDBFF and text.startswith("\\u", nxt):
+                low = int(text[nxt + 2 : nxt + 6], 16)
+                if 0xDC00 <= low <= 0xDFFF:
+                    nxt += 6
+            out.append(i)
+            i = nxt
+    return tuple(out)
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``."""
+    return line_col(text, offset)

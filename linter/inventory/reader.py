@@ -1,0 +1,196 @@
+"""Reading inventory YAML into groups and host variables, validated against the shipped schema."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from memmap_lint.errors import LintError
+from memmap_lint.inventory.model import Group, VarDef
+from memmap_lint.inventory.schemafast import Check, compile_valid
+from memmap_lint.inventory.yamlpos import Pos, compose, mapping_items, scalar_offset_map, value
+
+if TYPE_CHECKING:
+    import jsonschema
+    from memmap_lint.report.progress import Progress
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The inventory JSON Schema shipped in the package."""
+    text = (
+        resources.files("memmap_lint")
+        .joinpath("inventory/schema/inventory.schema.json")
+        .read_text()
+    )
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _vars_validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # only when a mapping needs the full validator
+
+    cls = jsonschema.validators.validator_for(schema())
+    return cls(schema()["$defs"]["vars"])
+
+
+@cache
+def _vars_certainly_valid() -> Check | None:
+    """A quick test that passes most mappings without jsonschema (see schemafast)."""
+    return compile_valid(schema()["$defs"]["vars"])
+
+
+class Reader:
+    """Collects groups, host declarations and errors from one or more YAML files."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
+        self.groups: dict[str, Group] = {"all": Group("all"), "ungrouped": Group("ungrouped")}
+        self.host_vars: dict[str, dict[str, VarDef]] = {}
+        self.host_pos: dict[str, Pos] = {}
+        self.errors: list[LintError] = []
+        #: group name -> the hosts already listed in it (``Group.hosts`` keeps their order).
+        self._members: dict[str, set[str]] = {}
+
+    def group(self, name: str) -> Group:
+        if name not in self.groups:
+            self.groups[name] = Group(name)
+        return self.groups[name]
+
+    def read_vars(self, node: yaml.Node, path: str, where: str) -> dict[str, VarDef]:
+        try:
+            items = mapping_items(node, path, where)
+        except LintError as exc:
+            self.errors.append(exc)
+            return {}
+        out: dict[str, VarDef] = {}
+        for key, vnode, kpos in items:
+            try:
+                v = value(vnode, path)
+            except LintError as exc:
+                self.errors.append(exc)
+                continue
+            single = vnode.start_mark.line == vnode.end_mark.line
+            out[key] = VarDef(v, scalar_offset_map(vnode, path), kpos, single)
+        self._validate(out, path, where)
+        return out
+
+    def _validate(self, defs: dict[str, VarDef], path: str, where: str) -> None:
+        known = schema()["$defs"]["vars"]["properties"]
+        mine = {k: d.value for k, d in defs.items() if k in known}
+        if not mine:
+            return
+        quick = _vars_certainly_valid()
+        if quick is not None and quick(mine):
+            return
+        for err in sorted(_vars_validator().iter_errors(mine), key=lambda e: list(e.path)):
+            key = str(err.path[0]) if err.path else ""
+            d = defs.get(key)
+            var_path = ".".join([where, *(str(p) for p in err.path)])
+            pos = d.pos if d else None
+            self.errors.append(
+                LintError(
+                    "MM604",
+                    f"{var_path}: {err.message}",
+                    path,
+                    pos.line if pos else None,
+                    pos.column if pos else None,
+                )
+            )
+
+    def read_group(self, name: str, node: yaml.Node, path: str, where: str) -> None:
+        group = self.group(name)
+        try:
+            items = mapping_items(node, path, where)
+        except LintError as exc:
+            self.errors.append(exc)
+            return
+        for key, vnode, kpos in items:
+            if key == "vars":
+                defs = self.read_vars(vnode, path, f"{where}.vars")
+                prio = defs.pop("ansible_group_priority", None)
+                if prio is not None:
+                    try:
+                        group.priority = int(prio.value)
+                    except (TypeError, ValueError, OverflowError) as exc:
+                        p = prio.pos
+                        msg = f"ansible_group_priority: {exc}"
+                        self.errors.append(LintError("MM604", msg, path, p.line, p.column))
+                group.vars.update(defs)
+            elif key == "hosts":
+                self._read_hosts(group, vnode, path, f"{where}.hosts")
+            elif key == "children":
+                try:
+                    children = mapping_items(vnode, path, f"{where}.children")
+                except LintError as exc:
+                    self.errors.append(exc)
+                    continue
+                for child, cnode, _ in children:
+                    if child not in group.children:
+                        group.children.append(child)
+                    self.group(child).parents.add(name)
+                    self.read_group(child, cnode, path, f"{where}.children.{child}")
+            else:
+                self.errors.append(
+                    LintError(
+                        "MM604",
+                        f"{where}: unknown key '{key}' (a group holds vars, hosts and children)",
+                        path,
+                        kpos.line,
+                        kpos.column,
+                    )
+                )
+
+    def _read_hosts(self, group: Group, node: yaml.Node, path: str, where: str) -> None:
+        try:
+            items = mapping_items(node, path, where)
+        except LintError as exc:
+            self.errors.append(exc)
+            return
+        members = self._members.setdefault(group.name, set(group.hosts))
+        for host, hnode, kpos in items:
+            if host not in members:
+                members.add(host)
+                group.hosts.append(host)
+            self.host_pos.setdefault(host, kpos)
+            defs = self.read_vars(hnode, path, f"{where}.{host}")
+            self.host_vars.setdefault(host, {}).update(defs)
+            if self.progress is not None:
+                self.progress.advance()
+
+    def read_file(self, path: Path, label: str) -> None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.errors.append(LintError("MM604", f"cannot read inventory: {exc}", label))
+            return
+        try:
+            root = compose(text, label)
+        except LintError as exc:
+            self.errors.append(exc)
+            return
+        if root is None:
+            return
+        try:
+            items = mapping_items(root, label, "inventory")
+        except LintError as exc:
+            self.errors.append(exc)
+            return
+        for name, gnode, _ in items:
+            self.read_group(name, gnode, label, name)
+
+    def read_vars_file(self, path: Path, label: str, where: str) -> dict[str, VarDef]:
+        try:
+            root = compose(path.read_text(encoding="utf-8"), label)
+        except LintError as exc:
+            self.errors.append(exc)
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            self.errors.append(LintError("MM604", f"cannot read: {exc}", label))
+            return {}
+        return {} if root is None else self.read_vars(root, label, where)

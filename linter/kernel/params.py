@@ -1,0 +1,244 @@
+"""Typed models of the memory parameters, read exactly as their kernel handlers read them.
+
+``memmap=`` (arch/x86/kernel/e820.c ``parse_memmap_opt``/``parse_memmap_one``), ``mem=``
+(``parse_memopt``), ``reserve_mem=`` (mm/memblock.c ``reserve_mem``), ``ramoops.*`` (module
+parameters, kstrtoul) and ``trace_instance=`` (kernel/trace/trace.c).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.e820 import ACPI, PRAM, RAM, RESERVED, U32
+from memmap_lint.kernel.sizes import Parsed, kstrtoull, memparse, strtoull
+
+#: The add forms of memmap=: the character after the size and the type it adds.
+ADD_FORMS = {"@": RAM, "#": ACPI, "$": RESERVED, "!": PRAM}
+
+
+@dataclass(frozen=True, slots=True)
+class MemmapItem:
+    """One comma-separated piece of a ``memmap=`` value.
+
+    ``form`` is the branch of ``parse_memmap_one`` the kernel takes:
+    ``exactmap``, ``none`` (no number: nothing happens), ``@ # $ !`` (add), ``%`` (update),
+    ``*`` (the RFC wildcard, only when parsed for the rfc dialect) or ``limit`` (everything else:
+    RAM above ``size`` is removed). ``trailing`` is what the kernel left unread (its return is then
+    -EINVAL, after acting, except for ``%``, which returns before acting).
+    """
+
+    param: Param
+    text: str
+    offset: int
+    form: str
+    size: Parsed | None = None
+    start: Parsed | None = None
+    old_type: int = 0
+    new_type: int = 0
+    old_raw: Parsed | None = None
+    new_raw: Parsed | None = None
+    align: Parsed | None = None
+    name: str | None = None
+    trailing: str = ""
+
+    @property
+    def stop_char(self) -> str:
+        """The character right after the size (``""`` at the end of the piece)."""
+        if self.size is None:
+            return ""
+        return self.text[self.size.end : self.size.end + 1]
+
+    @property
+    def acts(self) -> bool:
+        """Whether the kernel changes the table for this piece (a rejected ``%`` does not)."""
+        if self.form == "none":
+            return False
+        return not (self.form == "%" and self.trailing)
+
+
+def memmap_items(param: Param, wildcard: bool) -> list[MemmapItem]:
+    """Split a ``memmap=`` parameter on commas and read each piece (``wildcard``: RFC patch)."""
+    if param.value is None:
+        return []
+    base = param.value_start if param.value_start is not None else param.start
+    items: list[MemmapItem] = []
+    offset = 0
+    for piece in param.value.split(","):
+        items.append(read_memmap_item(param, piece, base + offset, wildcard))
+        offset += len(piece) + 1
+    return items
+
+
+def read_memmap_item(param: Param, p: str, offset: int, wildcard: bool) -> MemmapItem:
+    """``parse_memmap_one(p)`` without acting: which branch, with what numbers."""
+    if p.startswith("exactmap"):
+        return MemmapItem(param, p, offset, "exactmap")
+    size = memparse(p)
+    if not size.consumed:
+        return MemmapItem(param, p, offset, "none", trailing=p)
+    pos = size.end
+    c = p[pos : pos + 1]
+    if c in ADD_FORMS:
+        start = memparse(p, pos + 1)
+        return MemmapItem(param, p, offset, c, size, start, trailing=p[start.end :])
+    if c == "%":
+        start = memparse(p, pos + 1)
+        q = start.end
+        old_raw = new_raw = None
+        old = new = 0
+        if p[q : q + 1] == "-":
+            old_raw = strtoull(p, q + 1)
+            old = old_raw.value & U32  # enum e820_type is 32 bits wide
+            q = old_raw.end
+        if p[q : q + 1] == "+":
+            new_raw = strtoull(p, q + 1)
+            new = new_raw.value & U32
+            q = new_raw.end
+        return MemmapItem(
+            param, p, offset, "%", size, start, old, new, old_raw, new_raw, trailing=p[q:]
+        )
+    if c == "*" and wildcard:
+        align = memparse(p, pos + 1)
+        q = align.end
+        if p[q : q + 1] != ":":
+            return MemmapItem(param, p, offset, "*", size, align=align, trailing=p[q:])
+        return MemmapItem(param, p, offset, "*", size, align=align, name=p[q + 1 :])
+    return MemmapItem(param, p, offset, "limit", size, trailing=p[pos:])
+
+
+@dataclass(frozen=True, slots=True)
+class MemOption:
+    """``mem=``: ``limit`` is None when the kernel ignores the value (``nopentium``, 0, no value)."""
+
+    param: Param
+    parsed: Parsed | None
+    nopentium: bool
+
+    @property
+    def limit(self) -> int | None:
+        if self.parsed is None or self.nopentium or self.parsed.value == 0:
+            return None
+        return self.parsed.value
+
+
+def read_mem(param: Param) -> MemOption:
+    if param.value is None:
+        return MemOption(param, None, False)
+    if param.value == "nopentium":
+        return MemOption(param, None, True)
+    return MemOption(param, memparse(param.value), False)
+
+
+#: lib/ctype.c isspace(): 0x09-0x0D, 0x20 and 0xA0 (a lone 0xA0 byte decodes to U+DCA0).
+_KERNEL_SPACE = frozenset("\t\n\v\f\r \udca0")
+
+#: SMP_CACHE_BYTES on x86 (L1_CACHE_SHIFT 6): reserve_mem's smallest alignment.
+SMP_CACHE_BYTES = 64
+RESERVE_MEM_MAX_ENTRIES = 8
+RESERVE_MEM_NAME_SIZE = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveMemSpec:
+    """``reserve_mem=size:align:name`` as mm/memblock.c reads it; ``error`` says why it is rejected."""
+
+    param: Param
+    size: Parsed | None
+    align: Parsed | None
+    name: str | None
+    error: str | None
+
+    @property
+    def effective_align(self) -> int:
+        """The alignment memblock uses (below SMP_CACHE_BYTES it becomes 64)."""
+        a = self.align.value if self.align is not None else 0
+        return max(a, SMP_CACHE_BYTES)
+
+
+def read_reserve_mem(param: Param, value: str | None) -> ReserveMemSpec:
+    """Parse the text after ``reserve_mem=`` (checks that do not depend on other parameters)."""
+    if value is None:
+        return ReserveMemSpec(param, None, None, None, "no value")
+    size = memparse(value)
+    if not size.consumed or size.value == 0:
+        return ReserveMemSpec(param, size, None, None, "size is missing or zero")
+    if value[size.end : size.end + 1] != ":":
+        return ReserveMemSpec(param, size, None, None, "no ':' after the size")
+    align = memparse(value, size.end + 1)
+    if value[align.end : align.end + 1] != ":":
+        return ReserveMemSpec(param, size, align, None, "no ':' after the alignment")
+    name = value[align.end + 1 :]
+    if not name or len(name.encode("utf-8", "surrogateescape")) >= RESERVE_MEM_NAME_SIZE:
+        return ReserveMemSpec(param, size, align, name, "name empty or 16 bytes or longer")
+    if all(c in _KERNEL_SPACE for c in name):
+        return ReserveMemSpec(param, size, align, name, "name has no visible character")
+    return ReserveMemSpec(param, size, align, name, None)
+
+
+#: ramoops module parameters that are unsigned longs (kstrtoul: no suffixes).
+RAMOOPS_ULONG = (
+    "mem_address",
+    "mem_size",
+    "record_size",
+    "console_size",
+    "ftrace_size",
+    "pmsg_size",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RamoopsValue:
+    param: Param
+    value: int | None
+    error: str | None
+
+
+def read_ramoops_ulong(param: Param) -> RamoopsValue:
+    if param.value is None:
+        return RamoopsValue(param, None, "EINVAL")
+    r = kstrtoull(param.value)
+    return RamoopsValue(param, r.value, r.error)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceInstance:
+    """One ``trace_instance=`` instance: ``name^flag^flag@target,event,event``."""
+
+    param: Param
+    name: str
+    flags: tuple[str, ...]
+    target: str | None
+    events: tuple[str, ...]
+
+
+def _cut(token: str, start: int, cuts: list[int]) -> str:
+    """``token[start:]`` up to the next place ``enable_instances()`` wrote a NUL."""
+    ends = [c for c in cuts if c >= start]
+    return token[start : min(ends)] if ends else token[start:]
+
+
+def trace_instances(param: Param) -> list[TraceInstance]:
+    """kernel/trace/trace.c ``enable_instances()``: values are split on tabs, each token cut at
+    the first ``^`` and the first ``@`` (strchr, so flags may also follow the target)."""
+    out: list[TraceInstance] = []
+    for chunk in (param.value or "").split("\t"):
+        if not chunk:
+            continue
+        token, _, events = chunk.partition(",")
+        cuts = [c for c in (token.find("^"), token.find("@")) if c >= 0]
+        flag_at, addr_at = token.find("^"), token.find("@")
+        flags = tuple(_cut(token, flag_at + 1, cuts).split("^")) if flag_at >= 0 else ()
+        target = _cut(token, addr_at + 1, cuts) if addr_at >= 0 else None
+        out.append(
+            TraceInstance(
+                param, _cut(token, 0, cuts), flags, target, tuple(e for e in events.split(",") if e)
+            )
+        )
+    return out
+
+
+def read_trace_instance(param: Param) -> TraceInstance | None:
+    """The first instance of a ``trace_instance=`` value (None when it has none)."""
+    found = trace_instances(param)
+    return found[0] if found else None
