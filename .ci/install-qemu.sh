@@ -7,7 +7,7 @@
 #
 # Each kernel lands in $MEMMAP_LINT_KERNELS/<name>/ (default .cache/kernels/<name>/) as
 # `vmlinuz` (the bzImage), `vmlinux` (the ELF inside it: QEMU boots it through its PVH entry,
-# as the recorded answers in shared/corpus/kernel-answers were booted), `config` and `release`.
+# as the recorded answers in tests/fixtures were booted), `config` and `release`.
 # The packages are fetched with `apt-get download` and unpacked with dpkg-deb: no boot loader
 # hooks, nothing installed into /boot. Idempotent: a second run with everything in place touches
 # neither apt nor the network. Works as root without a terminal (CI=true); uses sudo otherwise.

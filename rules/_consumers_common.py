@@ -1,7 +1,7 @@
 """What the MM4xx consumer rules share: named-region requests, ramoops and trace_instance.
 
 Everything here reads the command line the way the kernel does (sources next to each function);
-nothing here reports. Region kinds are the ones ``linter/model.py`` uses: ``reserve_mem`` (mainline,
+nothing here reports. Region kinds are the ones ``linter/kernel/model.py`` uses: ``reserve_mem`` (mainline,
 ``reserve_mem_find_by_name()``) and ``memmap-wildcard`` (the RFC's ``memmap_named()``).
 """
 
@@ -24,11 +24,11 @@ WILDCARD = "memmap-wildcard"
 #: ``trace_instance=`` boot parameter: "tracing: Add creation of instances at boot command line"
 #: (commit cb1f98c5e574, February 2023; first release 6.3, inferred from the commit date).
 TRACE_INSTANCE_SINCE = (6, 3, 0)
-#: ``@addr:size``, ``@region`` and the ``^flag`` syntax: 6.12 (reference 5.2).
+#: ``@addr:size``, ``@region`` and the ``^flag`` syntax: 6.12 (kernel/trace/trace.c enable_instances()).
 TRACE_AT_SINCE = (6, 12, 0)
 #: ramoops zone order changed with "pstore/ram: Move pmsg init earlier" (Kees Cook, October
 #: 2022, pstore pull for 6.2): before it dmesg, console, ftrace, pmsg (K6.1); after it dmesg,
-#: console, pmsg, ftrace (K6.12). Reference 5.1 and appendix A.
+#: console, pmsg, ftrace (K6.12). fs/pstore/ram.c ramoops_probe() and appendix A.
 PMSG_BEFORE_FTRACE_SINCE = (6, 2, 0)
 #: The kernel feature that declares ramoops built in (CONFIG_PSTORE_RAM=y).
 RAMOOPS_BUILTIN_FEATURE = "ramoops-builtin"
@@ -280,7 +280,7 @@ class Layout:
 
 
 def layout(mem_size: int, sizes: dict[str, int], pmsg_first: bool) -> Layout:
-    """``ramoops_probe()`` zone by zone (K6.12 fs/pstore/ram.c; reference 5.1).
+    """``ramoops_probe()`` zone by zone (K6.12 fs/pstore/ram.c; fs/pstore/ram.c ramoops_probe()).
 
     ``pmsg_first``: the 6.2+ order (dmesg, console, pmsg, ftrace); else dmesg, console, ftrace,
     pmsg. ftrace is split per CPU, which needs the CPU count; only the room check is done for it.

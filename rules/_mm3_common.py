@@ -99,7 +99,7 @@ def same_shape(a: Simulation, b: Simulation) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """A parameter that removes every RAM byte at or above ``value`` (reference 3.5, 3.6).
+    """A parameter that removes every RAM byte at or above ``value`` (arch/x86/kernel/e820.c parse_memmap_one(); arch/x86/kernel/e820.c parse_memopt()).
 
     ``span`` is what to cut from the command line to drop it; ``wildcard`` marks a
     ``memmap=nn*align:name`` piece that a kernel without the RFC reads as a limit (MM105's).

@@ -2,11 +2,11 @@
 
 What it finds:
     - ``memmap=nn%ss-N+N``: old and new type equal (after the kernel keeps their low 32 bits), which
-      reaches ``BUG_ON(old_type == new_type)`` in ``__e820__range_update()`` (reference 3.3);
+      reaches ``BUG_ON(old_type == new_type)`` in ``__e820__range_update()`` (arch/x86/kernel/e820.c __e820__range_update());
     - an added entry (``nn@ss``, ``nn$ss``, ``nn#ss``, ``nn!ss``, ``nn%ss+T``) that ends at or past 2^64,
       and ``memmap=exactmap`` followed by fewer than two entries: ``e820__update_table()`` refuses
       the map and ``e820__finish_early_params()`` panics with ``Invalid user supplied memory map``
-      (reference 3.4, 3.7). With an e820 map the simulation decides (an RFC wildcard whose
+      (arch/x86/kernel/e820.c e820__update_table(); arch/x86/kernel/e820.c e820__finish_early_params()). With an e820 map the simulation decides (an RFC wildcard whose
       arithmetic wraps is found there too); without one the command line alone does, and an
       ``exactmap`` case that depends on the map is left out.
 
@@ -123,7 +123,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                     f"critical: memmap={region.text}: the RFC's search wrapped below 0 and returned "
                     f"{region.start:#x}; the reserved entry ends past 2^64 and the kernel panics "
                     f"with '{PANIC}'. The wildcard's size is larger than the RAM entry it searched "
-                    "(reference 7.2).",
+                    "(the RFC patch's memmap_named()).",
                     param=region.param,
                     offset=region.offset,
                     text=f"memmap={region.text}",

@@ -9,7 +9,7 @@ Why it matters:
     at whitespace outside quotes; an unterminated quote therefore swallows everything up to the end
     of the line into one token. ``memmap="12M$0x100000000 ro quiet`` is a single ``memmap=``
     whose value is ``12M$0x100000000 ro quiet``; the parameters after the quote are never seen
-    as parameters (reference 2.1).
+    as parameters (lib/cmdline.c next_arg()).
 
 Example:
     ``memmap="12M$0x100000000 reserve_mem=12M:4096:oops ramoops.mem_name=oops``

@@ -10,7 +10,7 @@ Why it matters:
     The RFC's ``e820_add_mmap()`` returns -1 when its 8 slots are used, which is ignored: the
     memory is reserved but unnamed, so nobody finds it. ``reserve_mem()`` checks the count before
     it even parses and returns ``-EBUSY``: nothing is reserved, silently up to at least 6.12 (RFC
-    patch; mm/memblock.c; reference 4.2 and 7.2).
+    patch; mm/memblock.c; mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
 
 Example:
     Nine ``reserve_mem=`` parameters, one per pstore/trace buffer.

@@ -15,9 +15,9 @@ Why it matters:
     which ``parse_memmap_opt()`` ignores. Because the walk goes by index, not by address, an
     entry appended earlier on the command line (``memmap=1M@1M``) is searched first, and if it
     ends below the requested size the u64 subtraction wraps to a negative value: the search stops
-    there and fails although higher RAM could hold the region (reference 7.1, 7.2).
+    there and fails although higher RAM could hold the region (the RFC patch's e820__region(); the RFC patch's memmap_named()).
     ``reserve_mem()`` returns -ENOMEM when ``memblock_phys_alloc()`` finds no free range; up to
-    at least Linux 6.12 nothing is printed (reference 4.2, 4.3). Either way no region exists, so
+    at least Linux 6.12 nothing is printed (mm/memblock.c reserve_mem(); mm/memblock.c memblock_phys_alloc_range()). Either way no region exists, so
     ``ramoops.mem_name=`` or ``trace_instance=...@name`` find nothing and the data they were
     meant to keep is not kept.
 

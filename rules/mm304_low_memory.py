@@ -11,15 +11,15 @@ Why it matters:
     The RFC search goes by table index, not by address, so an entry appended earlier on the
     command line (``memmap=nn@ss``) or a stale slot is searched before the high RAM; and an
     alignment of 0 makes ``ALIGN_DOWN`` a mask of 0, which puts the region at physical 0
-    (reference 7.2). Memory below 4 GiB is ZONE_DMA32 (below 16 MiB ZONE_DMA): devices that
+    (the RFC patch's memmap_named()). Memory below 4 GiB is ZONE_DMA32 (below 16 MiB ZONE_DMA): devices that
     address only 32 bits and the swiotlb bounce buffer (64 MiB by default) must be served from
     it. When the region covers all RAM below 1 MiB, ``reserve_real_mode()`` finds no memory for
     the real-mode trampoline ("No sub-1M memory is available for the trampoline"); on BIOS boots
     the kernel is then expected to panic ("Real mode trampoline was not allocated"), which was
     read from arch/x86/realmode/init.c but not confirmed by a boot. A region over 16 MiB covers
     the kernel image when physical KASLR is off (the EFI stub turns it off when ``memmap=`` is
-    present, reference 3.9): ``e820_add_kernel_range()`` turns the image range back into RAM,
-    so the region and the running kernel share memory (reference 3.8 step 9).
+    present, arch/x86/boot/compressed/kaslr.c handle_mem_options()): ``e820_add_kernel_range()`` turns the image range back into RAM,
+    so the region and the running kernel share memory (arch/x86/kernel/setup.c setup_arch()).
 
 Example:
     ``memmap=12M*:oops`` (alignment 0) on an RFC kernel: the region is ``[0, 12M)``.

@@ -8,9 +8,9 @@ What it finds:
 
 Why it matters:
     The memory is taken away before the page allocator sees it: an RFC region becomes an e820
-    reserved entry, a ``reserve_mem=`` region a memblock reservation (reference 4.3, 7.2). The
+    reserved entry, a ``reserve_mem=`` region a memblock reservation (mm/memblock.c memblock_phys_alloc_range(); the RFC patch's memmap_named()). The
     kernel and applications can never use it, on every boot. Consumers need little: ramoops keeps
-    its records, console and ftrace zones in a few MiB (reference 5.1); a boot-mapped trace
+    its records, console and ftrace zones in a few MiB (fs/pstore/ram.c ramoops_probe()); a boot-mapped trace
     instance needs its ring buffer. A size typed with the wrong suffix (``12G`` for ``12M``) is
     the usual cause.
 

@@ -17,7 +17,7 @@ Why it matters:
     held, the function returns at once for every later ``memmap=`` parameter without setting that
     flag (its static counter is already full), so physical KASLR stays on and may decompress the
     kernel image inside a range it never saw; ``e820_add_kernel_range()`` then turns the image's
-    range back into RAM, and the reservation is lost (reference 3.8 step 9, 3.9). A fix was
+    range back into RAM, and the reservation is lost (arch/x86/kernel/setup.c setup_arch(); arch/x86/boot/compressed/kaslr.c handle_mem_options()). A fix was
     posted to LKML in 2025 ("Fixes: d52e7d5a952c"); which kernels carry it is not known. A
     bare ``nn``, ``%``, ``*`` or typo piece is a memory limit there, ``@`` is ignored, and
     ``exactmap`` or a piece without a number ends that value's scan. On UEFI boots the EFI stub

@@ -17,7 +17,7 @@ Why it matters:
     has no memory. ``crashkernel=size`` without an offset is placed by the kernel: top-down below
     4 GiB first, 16 MiB aligned, then above 4 GiB (with 256 MiB more below 4 GiB for DMA); it
     avoids e820 reservations, so it cannot meet an RFC region, but it is taken before
-    ``reserve_mem=`` runs (a ``__setup`` parameter handled in ``start_kernel()``, reference 4.3),
+    ``reserve_mem=`` runs (a ``__setup`` parameter handled in ``start_kernel()``, mm/memblock.c memblock_phys_alloc_range()),
     so it shrinks the room a region has. The kernel uses the last ``crashkernel=`` without a
     ``,high``/``,low`` suffix (``get_last_crashkernel()``, a plain substring search).
 

@@ -18,7 +18,7 @@ Why it matters:
     the name is not found it prints nothing and keeps ``ramoops.mem_address``/``mem_size``.
     Without an explicit ``mem_size`` (default 0) ramoops returns silently: no pstore, no crash
     log, and the memory reserved for it is lost. With an explicit ``mem_size`` ramoops uses
-    ``mem_address`` (default 0): a fixed range that nothing reserved (reference 5.1).
+    ``mem_address`` (default 0): a fixed range that nothing reserved (fs/pstore/ram.c ramoops_probe()).
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=Oops`` on 6.12: the lookup of ``Oops`` fails.

@@ -13,7 +13,7 @@ Why it matters:
     nothing is printed and the explicit values take over: ramoops writes to that fixed range
     (with only ``mem_size``, to physical address 0 upwards) although nothing reserved it; on
     RAM ``persistent_ram_new()`` maps it with ``vmap`` and overwrites whatever lives there
-    (reference 5.1).
+    (fs/pstore/ram.c ramoops_probe()).
 
 Example:
     ``reserve_mem=1M:4096:oops ramoops.mem_name=oops ramoops.mem_size=0x100000``.

@@ -14,7 +14,7 @@ Why it matters:
     ``enable_instances()`` (kernel/trace/trace.c) maps the same pages again for a persistent
     ring buffer (``trace_array_create_systems(name, NULL, addr, size)``). Each writes its own
     headers and data over the other's; after a reboot both find garbage and discard it, so
-    neither crash log nor boot trace survives (reference 5.1, 5.2).
+    neither crash log nor boot trace survives (fs/pstore/ram.c ramoops_probe(); kernel/trace/trace.c enable_instances()).
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=oops trace_instance=boot_map@oops``.

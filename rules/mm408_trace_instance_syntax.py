@@ -12,7 +12,7 @@ What it finds:
     A region name that is never reserved is MM405.
 
 Why it matters:
-    ``enable_instances()`` (kernel/trace/trace.c, K6.12; reference 5.2) finds ``^`` and ``@``
+    ``enable_instances()`` (kernel/trace/trace.c, K6.12; kernel/trace/trace.c enable_instances()) finds ``^`` and ``@``
     with ``strchr`` in the first ``,`` token and cuts there, so ``boot_map@trace^traceoff``
     and ``boot_map^traceoff@trace`` mean the same. An unknown flag prints
     ``Tracing: Invalid instance flag '%s' for %s`` and is dropped (the instance is still

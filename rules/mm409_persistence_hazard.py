@@ -17,7 +17,7 @@ What it finds:
 Why it matters:
     ``reserve_mem`` allocates top-down from memblock after all of ``setup_arch()``'s own
     allocations (page tables, ACPI, NUMA, crashkernel, CMA...), which depend on the kernel
-    (image size, config), so another kernel usually gets another address (reference 4.3). The
+    (image size, config), so another kernel usually gets another address (mm/memblock.c memblock_phys_alloc_range()). The
     kernel's own documentation (kernel-parameters.txt, ``reserve_mem``): "it is not guaranteed
     to be the same location. For example, if anything about the system changes or if booting a
     different kernel. It can also fail if KASLR places the kernel at the location of where the

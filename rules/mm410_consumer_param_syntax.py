@@ -16,7 +16,7 @@ Why it matters:
     stays (4096 for the zone sizes, 0 for ``mem_size``: no ramoops); as a module (Debian:
     ``CONFIG_PSTORE_RAM=m``) a bad parameter makes the load fail (exact message not confirmed).
     An unknown ``ramoops.*`` name is dropped silently when built in and reported as
-    ``ramoops: unknown parameter '...' ignored`` by a module load (reference 5.1). A
+    ``ramoops: unknown parameter '...' ignored`` by a module load (fs/pstore/ram.c ramoops_probe()). A
     ``charp`` longer than 1024 characters is refused (``param_set_charp``: -ENOSPC).
 
 Example:

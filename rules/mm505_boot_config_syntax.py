@@ -9,7 +9,7 @@ What it finds:
 Why it matters:
     A syntax error in /etc/default/grub makes grub-mkconfig fail, and grub-mkconfig refuses to
     install a grub.cfg that grub-script-check rejects: the old grub.cfg stays, with the old
-    command line, while the file says otherwise (reference 6.1, 6.2, 6.5). A BLS line without a
+    command line, while the file says otherwise (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in; GRUB grub-core/script/yylex.l, execute.c; GRUB blscfg expand_val(), grub-core/lib/envblk.c). A BLS line without a
     value makes blscfg ignore the keys after it.
 
 Example:

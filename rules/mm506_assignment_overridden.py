@@ -8,7 +8,7 @@ What it finds:
 
 Why it matters:
     grub-mkconfig sources /etc/default/grub and then every ``/etc/default/grub.d/*.cfg`` in
-    order; each assignment replaces the whole value (reference 6.1). Ubuntu cloud images ship
+    order; each assignment replaces the whole value (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in). Ubuntu cloud images ship
     ``grub.d/50-cloudimg-settings.cfg`` with ``GRUB_CMDLINE_LINUX_DEFAULT="console=tty1
     console=ttyS0"``, which silently drops whatever /etc/default/grub put there: the reservation
     is written, reviewed, and never reaches the kernel.

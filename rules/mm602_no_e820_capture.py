@@ -15,7 +15,7 @@ What it finds:
 Why it matters:
     What ``memmap=``/``reserve_mem=`` do depends on the firmware map: the same
     ``memmap=12M*4096:oops`` lands at another address, or nowhere, on another machine, and
-    ``mem=`` or ``memmap=nn`` limits are addresses, not amounts (reference 3.5, 3.6, 4.3, 7.2).
+    ``mem=`` or ``memmap=nn`` limits are addresses, not amounts (arch/x86/kernel/e820.c parse_memmap_one(); arch/x86/kernel/e820.c parse_memopt(); mm/memblock.c memblock_phys_alloc_range(); the RFC patch's memmap_named()).
     Without the map none of that can be predicted; a clean report would only mean "not
     checked".
 

@@ -1,6 +1,6 @@
 """``memmap-lint advise`` on real captures (issue 8 item 3).
 
-Expectations come from the RFC search semantics (kernel-semantics.md, DESIGN.md section 4: the
+Expectations come from the RFC search semantics (the RFC patch's e820__region() and the kernel dialects: the
 region is taken top-down from one usable entry, ``ALIGN_DOWN(end - size, align) >= start``), from
 the memblock model, and from the linter itself: the suggested parameters must lint clean.
 """
@@ -182,7 +182,7 @@ def test_group_selection_and_text(tmp_path: Path, capsys: object) -> None:
 
 def test_two_wildcards_on_rfc_are_never_advised_as_fitting(tmp_path: Path) -> None:
     """The RFC appends reservations without carving the RAM entry: a second wildcard searches
-    the same entry and ends at the same top (reference 7.2), so the suggestion overlaps."""
+    the same entry and ends at the same top (the RFC patch's memmap_named()), so the suggestion overlaps."""
     path = _inventory(
         tmp_path,
         "ro memmap=8M*4096:oops memmap=8M*4096:trace ramoops.mem_name=oops",

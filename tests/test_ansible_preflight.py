@@ -2,7 +2,7 @@
 
 Expectations: MM105 on a stock 6.1 kernel and the RAM it leaves come from memmap-lint's own
 simulation of ``memmap=12M*4096:oops`` (the bare ``memmap=nn`` branch of
-arch/x86/kernel/e820.c parse_memmap_one: a memory limit at 12 MiB; reference 3.1), on the real
+arch/x86/kernel/e820.c parse_memmap_one: a memory limit at 12 MiB; arch/x86/kernel/e820.c e820_print_type()), on the real
 Dell R7625 map in tests/fixtures/ansible/r7625.e820; MM306 from the rule's documented grouping
 (same firmware map, other address). Ansible behaviour (check mode, run_once, unreachable hosts,
 ``register`` of failed tasks) is Ansible's documented one, observed here on the real thing.
@@ -180,7 +180,7 @@ FLEET = """
 
 def test_fleet_rules_report_mm306_per_host(tmp_path: Path) -> None:
     # On the RFC kernel 'oops' goes to the top of the last usable entry of the table (top-down
-    # by index, reference 7.2): the top of RAM for rfc-01/02; rfc-03's memmap=1G@8G appends a
+    # by index, the RFC patch's memmap_named()): the top of RAM for rfc-01/02; rfc-03's memmap=1G@8G appends a
     # usable entry [8G, 9G) first, so its 'oops' lands at the top of that one. Same map: MM306.
     inv = _inventory(
         tmp_path,

@@ -1,7 +1,7 @@
 """BLS entries, grubenv, /etc/kernel/cmdline, /proc/cmdline, kind detection, and fuzzing.
 
 Expectations: rhboot/grub2 grub-core/commands/blscfg.c (read_entry, create_entry, expand_val at
-commit 770e0757, vercmp), kernel-semantics.md 6.5, grubenv files written by the real
+commit 770e0757, vercmp), GRUB blscfg expand_val(), grub-core/lib/envblk.c, grubenv files written by the real
 grub-editenv (the rhel8 fixture was created with it).
 """
 
@@ -27,7 +27,7 @@ RHEL = FIX / "rhel8" / "boot"
 
 
 def test_rhel8_kernelopts_from_grubenv_and_saved_entry() -> None:
-    # Source: kernel-semantics.md 6.5: `options $kernelopts` is lexed by GRUB at boot; a `$`
+    # Source: GRUB blscfg expand_val(), grub-core/lib/envblk.c: `options $kernelopts` is lexed by GRUB at boot; a `$`
     # inside a variable's value is not re-expanded; saved_entry names the BLS id (file stem).
     config = load_boot_config(RHEL / "loader" / "entries")
     assert config.kind == "bls" and not config.diagnostics
@@ -61,7 +61,7 @@ def test_fedora_plain_options_traced_to_entry_file() -> None:
 
 
 def test_options_dollar_in_bls_file() -> None:
-    # Source: kernel-semantics.md 6.5: `memmap=4G$12G` in options -> GRUB lexer: memmap=4GG;
+    # Source: GRUB blscfg expand_val(), grub-core/lib/envblk.c: `memmap=4G$12G` in options -> GRUB lexer: memmap=4GG;
     # with expand_val -> memmap=4G (variable "12G" unset).
     text = "title T\nlinux /vmlinuz\noptions quiet memmap=4G$12G\n"
     config = parse_boot_text(text, "bls", "loader/entries/t.conf")
@@ -113,14 +113,14 @@ def test_grubenv_real_file() -> None:
 
 
 def test_grubenv_backslash_escape() -> None:
-    # Source: kernel-semantics.md 6.5: grub-editenv stores `\` as `\\`.
+    # Source: GRUB blscfg expand_val(), grub-core/lib/envblk.c: grub-editenv stores `\` as `\\`.
     text = "# GRUB Environment Block\nk=a\\\\b\n"
     assert grubenv_values(text)["k"].text == "a\\b"
 
 
 def test_kernel_cmdline_and_proc_cmdline() -> None:
     # Source: kernel-install joins /etc/kernel/cmdline with squeezed whitespace
-    # (kernel-semantics.md 6.5); /proc/cmdline is one line, BOOT_IMAGE= included.
+    # (GRUB blscfg expand_val(), grub-core/lib/envblk.c); /proc/cmdline is one line, BOOT_IMAGE= included.
     k = load_boot_config(FIX / "uki" / "etc" / "kernel" / "cmdline")
     (e,) = k.entries
     assert e.cmdline.endswith(" quiet reserve_mem=12M:4096:oops ramoops.mem_name=oops")
@@ -133,7 +133,7 @@ def test_kernel_cmdline_and_proc_cmdline() -> None:
 
 
 def test_detect_kind() -> None:
-    # Source: the usual paths of each file (DESIGN.md 1).
+    # Source: the usual paths of each file (the boot loaders' documentation).
     assert detect_kind("etc/default/grub", "") == "grub-default"
     assert detect_kind("etc/default/grub.d/50-cloudimg-settings.cfg", "") == "grub-default"
     assert detect_kind("boot/grub/grub.cfg", "") == "grub-cfg"
@@ -151,7 +151,7 @@ def test_detect_kind() -> None:
     kind=st.sampled_from(KINDS), text=st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
 )
 def test_fuzz_any_text_any_kind(kind: str, text: str) -> None:
-    # Source: DESIGN.md 7: any input gives a result, never a traceback.
+    # Source: the project's rule: any input gives a result, never a traceback.
     config = parse_boot_text(text, kind, "f")
     for e in config.entries:
         for start, end, _origin in e.origins:
@@ -164,7 +164,7 @@ _GRUBBY = st.text(alphabet="ab$12{}'\"\\ \n#=;G", max_size=60)
 @settings(max_examples=300, deadline=None)
 @given(value=_GRUBBY)
 def test_fuzz_shell_and_grub_syntax(value: str) -> None:
-    # Source: DESIGN.md 7; texts made of the characters that matter to sh and GRUB.
+    # Texts made of the characters that matter to sh and GRUB.
     for text in (f'GRUB_CMDLINE_LINUX="{value}"\n', f"GRUB_CMDLINE_LINUX='{value}'\n"):
         parse_boot_text(text, "grub-default", "g")
     parse_boot_text(f"menuentry 'a' {{\n linux /v {value}\n}}\n", "grub-cfg", "g")

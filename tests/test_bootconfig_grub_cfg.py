@@ -1,6 +1,6 @@
 """grub.cfg: GRUB's lexer and expansion, the loader command line, menus and the default entry.
 
-Expectations: kernel-semantics.md 6.2 (grub-emu 2.06-13+deb12u2 table), 6.4
+Expectations: GRUB grub-core/script/yylex.l, execute.c (grub-emu 2.06-13+deb12u2 table), 6.4
 (grub_create_loader_cmdline), GRUB sources named per test, and grub-script-check where
 installed (marker ``grub``).
 """
@@ -34,7 +34,7 @@ def _words(args: str, title: str = "Debian GNU/Linux") -> str:
     return entry.cmdline[len(prefix) :]
 
 
-# kernel-semantics.md 6.2, "Results observed in grub-emu 2.06-13+deb12u2".
+# GRUB grub-core/script/yylex.l, execute.c, "Results observed in grub-emu 2.06-13+deb12u2".
 TABLE_6_2 = [
     ("memmap=4G$12G", "memmap=4GG"),
     ("memmap=4G$0x30000000", "memmap=4Gx30000000"),
@@ -55,12 +55,12 @@ TABLE_6_2 = [
 
 @pytest.mark.parametrize(("text", "kernel"), TABLE_6_2)
 def test_table_6_2(text: str, kernel: str) -> None:
-    # Source: kernel-semantics.md 6.2 table (grub-emu), joined as grub_create_loader_cmdline does.
+    # Source: GRUB grub-core/script/yylex.l, execute.c table (grub-emu), joined as grub_create_loader_cmdline does.
     assert _words(text) == kernel
 
 
 def test_title_is_dollar_one_and_split_into_words() -> None:
-    # Source: kernel-semantics.md 6.2: `$1` is the title, unquoted values split on whitespace.
+    # Source: GRUB grub-core/script/yylex.l, execute.c: `$1` is the title, unquoted values split on whitespace.
     config = parse_boot_text(_entry_cfg("memmap=4G$1G"), "grub-cfg", "grub.cfg")
     (entry,) = config.entries
     assert entry.cmdline.endswith("memmap=4GDebian GNU/LinuxG")
@@ -79,7 +79,7 @@ def test_quoted_variable_with_space_is_one_word_quoted_by_loader() -> None:
 
 def test_loader_drops_whole_words_past_the_buffer() -> None:
     # Source: grub_create_loader_cmdline stops at the first word that does not fit
-    # (kernel-semantics.md 6.4); x86 buffer = cmdline_size (2047) + 1.
+    # (GRUB grub-core/lib/cmdline.c grub_create_loader_cmdline()); x86 buffer = cmdline_size (2047) + 1.
     words = [Traced.plain("/vmlinuz")] + [Traced.plain("x" * 99) for _ in range(30)]
     line = create_loader_cmdline(words)
     assert len(line.text.text) <= 2047
@@ -89,7 +89,7 @@ def test_loader_drops_whole_words_past_the_buffer() -> None:
 
 def test_variables_set_before_and_inside_entries() -> None:
     # Source: execute.c: `name=value` with no such command is an assignment; entries run with
-    # the global environment; values are not re-expanded (kernel-semantics.md 6.2).
+    # the global environment; values are not re-expanded (GRUB grub-core/script/yylex.l, execute.c).
     cfg = (
         "set extra='memmap=4G$12G'\n"
         "vt=vt.handoff=7\n"
@@ -143,7 +143,7 @@ def test_default_by_id_path_and_saved_entry() -> None:
     [("memmap=4G$", 2, 44), ("memmap=4G$-1", 2, 44), ("'unterminated", 2, 35)],
 )
 def test_syntax_errors_are_located_and_drop_the_entry(args: str, line: int, column: int) -> None:
-    # Source: kernel-semantics.md 6.2 (`$` + non-variable char rejected by grub-script-check);
+    # Source: GRUB grub-core/script/yylex.l, execute.c (`$` + non-variable char rejected by grub-script-check);
     # yylex.l (an unterminated quote reaches end of input).
     config = parse_boot_text(_entry_cfg(args), "grub-cfg", "grub.cfg")
     assert config.entries == ()

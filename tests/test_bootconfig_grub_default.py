@@ -1,6 +1,6 @@
 """/etc/default/grub through dash, the 10_linux here-doc, GRUB's lexer and the x86 loader.
 
-Expectations: kernel-semantics.md 6.3 (table observed with dash + the real here-doc flow) and
+Expectations: GRUB util/grub-mkconfig.in run by dash (table observed with dash + the real here-doc flow) and
 6.2 (grub-emu 2.06-13+deb12u2), and a real ``dash`` run where it is installed.
 """
 
@@ -15,7 +15,7 @@ from memmap_lint.bootconfig import load_boot_config, parse_boot_text
 
 FIX = Path(__file__).parent / "fixtures" / "boot"
 
-# kernel-semantics.md 6.3: /etc/default/grub value -> text in grub.cfg -> what the kernel gets.
+# GRUB util/grub-mkconfig.in run by dash: /etc/default/grub value -> text in grub.cfg -> what the kernel gets.
 TABLE_6_3 = [
     ('"memmap=4G$12G"', "memmap=4G2G", "memmap=4G2G"),
     ('"memmap=4G\\$12G"', "memmap=4G$12G", "memmap=4GG"),
@@ -35,7 +35,7 @@ def _normal(cfg_text: str) -> str:
 
 @pytest.mark.parametrize(("value", "in_grub_cfg", "kernel"), TABLE_6_3)
 def test_table_6_3(value: str, in_grub_cfg: str, kernel: str) -> None:
-    # Source: kernel-semantics.md 6.3 (observed with dash and the real here-doc flow).
+    # Source: GRUB util/grub-mkconfig.in run by dash (observed with dash and the real here-doc flow).
     cmdline = _normal(f"GRUB_CMDLINE_LINUX={value}\n")
     # GRUB re-splits the line into words: the empty GRUB_CMDLINE_LINUX_DEFAULT leaves nothing.
     assert cmdline.endswith(" ro " + kernel)
@@ -55,7 +55,7 @@ def test_shell_layer_matches_real_dash(value: str, in_grub_cfg: str, kernel: str
 
 
 def test_default_advice_is_still_wrong_and_traced() -> None:
-    # Source: kernel-semantics.md 6.3 row 2 and 6.2 (`$12` empty inside a menu entry).
+    # Source: GRUB util/grub-mkconfig.in run by dash and 6.2 (`$12` empty inside a menu entry).
     text = 'GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=4G\\$12G"\n'
     config = parse_boot_text(text, "grub-default", "etc/default/grub")
     entry = next(e for e in config.entries if e.is_default)
@@ -72,7 +72,7 @@ def test_default_advice_is_still_wrong_and_traced() -> None:
 
 def test_recovery_gets_linux_but_not_default() -> None:
     # Source: Debian 10_linux: recovery args are "${GRUB_CMDLINE_LINUX_RECOVERY} ${GRUB_CMDLINE_LINUX}"
-    # with GRUB_CMDLINE_LINUX_RECOVERY=single (kernel-semantics.md 6.1).
+    # with GRUB_CMDLINE_LINUX_RECOVERY=single (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in).
     config = parse_boot_text(
         'GRUB_CMDLINE_LINUX="a=1"\nGRUB_CMDLINE_LINUX_DEFAULT="quiet b=2"\n', "grub-default"
     )
@@ -86,7 +86,7 @@ def test_recovery_gets_linux_but_not_default() -> None:
 
 
 def test_disable_recovery_only_when_exactly_true() -> None:
-    # Source: 10_linux `if [ "x${GRUB_DISABLE_RECOVERY}" != "xtrue" ]` (kernel-semantics.md 6.1).
+    # Source: 10_linux `if [ "x${GRUB_DISABLE_RECOVERY}" != "xtrue" ]` (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in).
     on = parse_boot_text('GRUB_DISABLE_RECOVERY="true"\n', "grub-default")
     assert all(e.kind != "recovery" for e in on.entries)
     yes = parse_boot_text("GRUB_DISABLE_RECOVERY=yes\n", "grub-default")
@@ -95,7 +95,7 @@ def test_disable_recovery_only_when_exactly_true() -> None:
 
 def test_dropin_replaces_default_and_history_is_kept() -> None:
     # Source: grub-mkconfig sources /etc/default/grub then grub.d/*.cfg in glob order
-    # (kernel-semantics.md 6.1); Ubuntu cloud images ship 50-cloudimg-settings.cfg.
+    # (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in); Ubuntu cloud images ship 50-cloudimg-settings.cfg.
     config = load_boot_config(FIX / "ubuntu-cloud" / "etc" / "default" / "grub")
     assert [Path(p).name for p in config.paths] == [
         "grub",
@@ -152,7 +152,7 @@ def test_unterminated_quote_is_a_located_diagnostic() -> None:
 
 
 def test_dollar_that_breaks_grub_script_check() -> None:
-    # Source: kernel-semantics.md 6.2: `memmap=4G$` fails grub-script-check; grub-mkconfig
+    # Source: GRUB grub-core/script/yylex.l, execute.c: `memmap=4G$` fails grub-script-check; grub-mkconfig
     # refuses to install the generated grub.cfg (6.1).
     config = parse_boot_text("GRUB_CMDLINE_LINUX='memmap=4G$'\n", "grub-default", "g")
     assert config.diagnostics

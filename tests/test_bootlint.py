@@ -1,6 +1,6 @@
 """``memmap-lint PATH`` on boot files, end to end (a real process each time).
 
-Expectations: reference 6.1-6.3 (grub-mkconfig, GRUB lexer, dash escaping), 6.5 (BLS); fixture
+Expectations: GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in-6.3 (grub-mkconfig, GRUB lexer, dash escaping), 6.5 (BLS); fixture
 files under tests/fixtures/bootlint and tests/fixtures/boot.
 """
 
@@ -57,7 +57,7 @@ def test_json_findings_carry_file_positions(tmp_path: Path) -> None:
     assert len(mm501) == 1  # the three entries share it: reported once, naming the others
     f = mm501[0]
     assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 2, 21)
-    assert f["param"] == "memmap=4G2G"  # reference 6.3 row 1, checked with dash
+    assert f["param"] == "memmap=4G2G"  # GRUB util/grub-mkconfig.in run by dash, checked with dash
     assert "same in entries:" in f["message"]
     assert not [x for x in data["findings"] if x["code"] == "MM109"]  # MM501 owns it
     assert grub.is_file()

@@ -1,9 +1,9 @@
-"""The kernel tokenizer (linter/cmdline.py): next_arg, parse_args and COMMAND_LINE_SIZE.
+"""The kernel tokenizer (linter/kernel/cmdline.py): next_arg, parse_args and COMMAND_LINE_SIZE.
 
 Expectations come from lib/cmdline.c ``next_arg()`` and kernel/params.c ``parse_args()`` (read in
-torvalds/linux), reference/kernel-semantics.md sections 2.1 (quotes, first ``=``, whitespace set
-incl. 0xA0), 2.2 (``--``, dash2underscore) and 2.4 (COMMAND_LINE_SIZE 2048, at most 2047 bytes
-parsed). Real boots with the same separators are recorded in tests/fixtures/kernel-answers/
+torvalds/linux): next_arg() (quotes, first ``=``, whitespace set incl. 0xA0), parse_args()
+(``--``, dash2underscore) and arch/x86/include/asm/setup.h (COMMAND_LINE_SIZE 2048, at most
+2047 bytes parsed). Real boots with the same separators are recorded in tests/fixtures/kernel-answers/
 (cases ``ws_nbsp``, ``ws_vt_ff``, ``ws_tab``, ``ws_x1c``, ``ws_x1f``, ``ws_nel``, ``ws_emsp``,
 ``quoted``, ``dashdash``, ``trunc_from``/``trunc_to``).
 """
@@ -18,7 +18,7 @@ def tokens(text: str) -> list[tuple[str, str | None]]:
     return [(p.name, p.value) for p in parse(text).params]
 
 
-# -- quotes (reference 2.1) -------------------------------------------------------------------
+# -- quotes (lib/cmdline.c next_arg()) -------------------------------------------------------------------
 
 
 def test_quoted_whole_token() -> None:
@@ -37,7 +37,7 @@ def test_quoted_value() -> None:
 
 
 def test_quotes_elsewhere_stay_and_protect_spaces() -> None:
-    # `a"b c"d` is one parameter `a"b c"d` with no value (reference 2.1, run).
+    # `a"b c"d` is one parameter `a"b c"d` with no value (lib/cmdline.c next_arg(), run).
     assert tokens('a"b c"d x') == [('a"b c"d', None), ("x", None)]
     # A value quote in the middle is kept.
     assert tokens('a=b"c d"') == [("a", 'b"c d"')]
@@ -66,7 +66,7 @@ def test_lone_quote_tokens() -> None:
     assert tokens('a=""') == [("a", "")]
 
 
-# -- the first '=' (reference 2.1) ------------------------------------------------------------
+# -- the first '=' (lib/cmdline.c next_arg()) ------------------------------------------------------------
 
 
 def test_first_equals_splits() -> None:
@@ -84,7 +84,7 @@ def test_equals_at_index_zero_is_not_a_split() -> None:
     assert tokens("=a=b") == [("=a", "b")]
 
 
-# -- `--` (reference 2.2, 2.3) ----------------------------------------------------------------
+# -- `--` (kernel/params.c parse_args(); init/main.c start_kernel(), arch/x86/kernel/setup.c setup_arch()) ----------------------------------------------------------------
 
 
 def test_double_dash_ends_kernel_parameters() -> None:
@@ -115,7 +115,7 @@ def test_only_the_first_double_dash_counts() -> None:
     assert [p.name for p in c.init_args] == ["b", "--", "c"]
 
 
-# -- whitespace (reference 2.1: isspace() = 0x09-0x0D, 0x20, 0xA0) ---------------------------
+# -- whitespace (lib/cmdline.c next_arg(): isspace() = 0x09-0x0D, 0x20, 0xA0) ---------------------------
 
 
 @pytest.mark.parametrize("sep", [" ", "\t", "\n", "\v", "\f", "\r", "  \t "])
@@ -207,7 +207,7 @@ def test_index_counts_every_token() -> None:
     assert [p.index for p in c.init_args] == [3]
 
 
-# -- names: '-' and '_' (reference 2.2, parameq/dash2underscore) ------------------------------
+# -- names: '-' and '_' (kernel/params.c parse_args(), parameq/dash2underscore) ------------------------------
 
 
 def test_dash_and_underscore_are_the_same_in_keys() -> None:
@@ -229,7 +229,7 @@ def test_named_ignores_params_after_double_dash() -> None:
     assert [p.value for p in c.named("mem")] == ["1G"]
 
 
-# -- COMMAND_LINE_SIZE (reference 2.4) ---------------------------------------------------------
+# -- COMMAND_LINE_SIZE (arch/x86/include/asm/setup.h COMMAND_LINE_SIZE) ---------------------------------------------------------
 
 
 def test_command_line_size() -> None:

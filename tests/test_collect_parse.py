@@ -1,6 +1,6 @@
 """The pure parts of collection: the framed output parser, next-kernel logic, target resolution.
 
-The framing is ours (linter/ssh_script.py); GRUB's default/saved_entry/next_entry order follows
+The framing is ours (linter/collect/script.py); GRUB's default/saved_entry/next_entry order follows
 grub-core/normal/menu.c and the grub.cfg that grub-mkconfig's 00_header writes; ssh_config
 precedence follows ssh(1) (command-line options win over the config file).
 """

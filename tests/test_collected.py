@@ -1,4 +1,4 @@
-"""The pure conversion of collected HostFacts (linter/collected.py, linter/lint_collected.py).
+"""The pure conversion of collected HostFacts (linter/engine/collected.py, linter/engine/lint_collected.py).
 
 Facts are built from the fixture hosts of tests/fixtures/sshd/ (the same files the real-sshd tests
 serve): the R7625's sysfs map and Debian GRUB files, the Azure Gen2 VM's kernel log and RHEL 10

@@ -1,9 +1,9 @@
 """The e820 table and its primitives (linter/e820.py), operation for operation.
 
 Expectations come from arch/x86/kernel/e820.c (K6.1 = K6.12; read in torvalds/linux):
-``__e820__range_add``, ``__e820__range_update``, ``e820__range_remove`` (reference 3.3) and
-``e820__update_table`` (reference 3.4, the sanitize), ``e820_print_type``/``e820__print_table``
-(reference 3.1). Addresses in the expectations are worked out by hand from that code.
+``__e820__range_add``, ``__e820__range_update``, ``e820__range_remove`` (arch/x86/kernel/e820.c __e820__range_update()) and
+``e820__update_table`` (arch/x86/kernel/e820.c e820__update_table(), the sanitize), ``e820_print_type``/``e820__print_table``
+(arch/x86/kernel/e820.c e820_print_type()). Addresses in the expectations are worked out by hand from that code.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def live(t: Table) -> list[tuple[int, int, int]]:
     return [(e.start, e.size, e.type) for e in t.entries()]
 
 
-# -- types and printing (reference 3.1) --------------------------------------------------------
+# -- types and printing (arch/x86/kernel/e820.c e820_print_type()) --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -68,13 +68,13 @@ def test_type_values() -> None:
     # arch/x86/include/asm/e820/types.h
     assert (RAM, RESERVED, ACPI, NVS, UNUSABLE, PMEM, PRAM) == (1, 2, 3, 4, 5, 7, 12)
     assert (RESERVED_KERN, SOFT_RESERVED) == (128, 0xEFFFFFFF)
-    # E820_MAX_ENTRIES = 128 + 3 * MAX_NUMNODES with Debian's NODES_SHIFT=10 (reference 3.2).
+    # E820_MAX_ENTRIES = 128 + 3 * MAX_NUMNODES with Debian's NODES_SHIFT=10 (arch/x86/include/asm/e820/types.h E820_MAX_ENTRIES).
     assert DEFAULT_MAX_ENTRIES == 3200
 
 
 def test_parse_type_name_reads_both_label_sets() -> None:
     assert parse_type_name("usable") == RAM
-    assert parse_type_name("System RAM") == RAM  # the newer labels (reference 3.1)
+    assert parse_type_name("System RAM") == RAM  # the newer labels (arch/x86/kernel/e820.c e820_print_type())
     assert parse_type_name("device reserved") == RESERVED
     assert parse_type_name("persistent (type 12)") == PRAM
     assert parse_type_name("  ACPI   NVS ") == NVS
@@ -85,7 +85,7 @@ def test_parse_type_name_reads_both_label_sets() -> None:
 
 
 def test_describe_is_the_kernels_print_format() -> None:
-    # e820__print_table: " [mem %#018Lx-%#018Lx] " + type; example from reference 3.1.
+    # e820__print_table: " [mem %#018Lx-%#018Lx] " + type; example from arch/x86/kernel/e820.c e820_print_type().
     e = Entry(0x100000, 0x7FFDC000 - 0x100000, RAM)
     assert e.describe() == "[mem 0x0000000000100000-0x000000007ffdbfff] usable"
     assert e.last == 0x7FFDBFFF and e.end == 0x7FFDC000
@@ -108,7 +108,7 @@ def test_slots_past_the_end() -> None:
     assert t.slot(-1) is None
 
 
-# -- __e820__range_add (reference 3.3) ---------------------------------------------------------
+# -- __e820__range_add (arch/x86/kernel/e820.c __e820__range_update()) ---------------------------------------------------------
 
 
 def test_range_add_appends_without_sorting_or_merging() -> None:
@@ -133,7 +133,7 @@ def test_range_add_stores_u64_and_u32() -> None:
     assert t.slot(0) == Entry(U64, 0, 2)
 
 
-# -- __e820__range_update (reference 3.3) ------------------------------------------------------
+# -- __e820__range_update (arch/x86/kernel/e820.c __e820__range_update()) ------------------------------------------------------
 
 
 def test_update_entry_fully_inside_is_retyped_in_place() -> None:
@@ -204,7 +204,7 @@ def test_update_clamps_the_size_to_the_top_of_the_address_space() -> None:
     assert live(t)[0] == (0xFFFFFFFFFFFFE000, 0x1000, RESERVED)
 
 
-# -- e820__range_remove (reference 3.3) --------------------------------------------------------
+# -- e820__range_remove (arch/x86/kernel/e820.c __e820__range_update()) --------------------------------------------------------
 
 
 def test_remove_zeroes_covered_entries_in_place() -> None:
@@ -251,7 +251,7 @@ def test_remove_to_the_top_of_memory() -> None:
     assert t.log == ["e820: remove [mem 0x40000000-0xfffffffffffffffe] usable"]
 
 
-# -- e820__update_table (reference 3.4) --------------------------------------------------------
+# -- e820__update_table (arch/x86/kernel/e820.c e820__update_table()) --------------------------------------------------------
 
 
 def test_sanitize_larger_type_wins_whatever_the_order() -> None:
@@ -345,7 +345,7 @@ def test_sanitize_accepts_the_last_byte_below_2_64() -> None:
 
 def test_sanitize_leaves_slots_past_the_new_count_alone() -> None:
     # Only slots [0, new_nr) are written; [new_nr, old_nr) keep their pre-sanitize contents and
-    # never-written slots stay zero (reference 3.4, the RFC reads them: 7.2).
+    # never-written slots stay zero (arch/x86/kernel/e820.c e820__update_table(), the RFC reads them: 7.2).
     t = table((0x3000, 0x1000, RAM), (0, 0x1000, RAM), (0x1000, 0x1000, RAM), (0x2000, 0x1000, RAM))
     assert t.sanitize()
     assert t.nr_entries == 1

@@ -1,7 +1,7 @@
 """The fleet-scale fast paths keep every behaviour (issue 8 item 1).
 
 - ``schemafast`` only ever says "valid" where jsonschema finds no error (hypothesis);
-- the streamed JSON report is exactly ``json.dumps(report_json(...))`` (DESIGN.md section 5);
+- the streamed JSON report is exactly ``json.dumps(report_json(...))`` (the JSON report contract in README.md);
 - hosts that share groups share merged vars without leaking their own vars into each other, and
   every bad mapping still gets its MM604 with line:col.
 """

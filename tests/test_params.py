@@ -1,9 +1,9 @@
-"""Typed parameter models (linter/params.py): memmap pieces, mem=, reserve_mem=, ramoops, trace.
+"""Typed parameter models (linter/kernel/params.py): memmap pieces, mem=, reserve_mem=, ramoops, trace.
 
 Expectations: arch/x86/kernel/e820.c ``parse_memmap_opt()``/``parse_memmap_one()``/
-``parse_memopt()`` (reference 3.5 forms table, 3.6), mm/memblock.c ``reserve_mem()`` (reference
-4.2), kernel/params.c ``STANDARD_PARAM_DEF`` + lib/kstrtox.c for ramoops (reference 5.1) and
-kernel/trace/trace.c ``enable_instances()`` (reference 5.2; read in torvalds/linux).
+``parse_memopt()`` (arch/x86/kernel/e820.c parse_memmap_one() forms table, 3.6), mm/memblock.c ``reserve_mem()`` (reference
+4.2), kernel/params.c ``STANDARD_PARAM_DEF`` + lib/kstrtox.c for ramoops (fs/pstore/ram.c ramoops_probe()) and
+kernel/trace/trace.c ``enable_instances()`` (kernel/trace/trace.c enable_instances(); read in torvalds/linux).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def test_wildcard_form_only_with_the_rfc() -> None:
     assert item.align is not None and item.align.value == 0 and item.name == "oops"
 
 
-# -- mem= (reference 3.6) ---------------------------------------------------------------------
+# -- mem= (arch/x86/kernel/e820.c parse_memopt()) ---------------------------------------------------------------------
 
 
 def test_mem() -> None:
@@ -181,7 +181,7 @@ def test_mem() -> None:
     assert read_mem(one("mem")).limit is None
 
 
-# -- reserve_mem= (reference 4.2) ---------------------------------------------------------------
+# -- reserve_mem= (mm/memblock.c reserve_mem()) ---------------------------------------------------------------
 
 
 def spec(value: str):  # type: ignore[no-untyped-def]
@@ -205,7 +205,7 @@ def test_reserve_mem_small_align_becomes_64(align: str) -> None:
 
 
 def test_reserve_mem_keeps_odd_aligns() -> None:
-    # Not checked for being a power of two (reference 4.2).
+    # Not checked for being a power of two (mm/memblock.c reserve_mem()).
     assert spec("1M:0x3000:x").effective_align == 0x3000
     assert spec("1M:65:x").effective_align == 65
 
@@ -247,7 +247,7 @@ def test_reserve_mem_name_whitespace_is_the_kernels(name: str) -> None:
     assert read_reserve_mem(one("x"), f"1M:4096:{name}").error is None
 
 
-# -- ramoops (reference 5.1: ulong module params, kstrtoul base 0) ------------------------------
+# -- ramoops (fs/pstore/ram.c ramoops_probe(): ulong module params, kstrtoul base 0) ------------------------------
 
 
 @pytest.mark.parametrize(
@@ -269,7 +269,7 @@ def test_ramoops_ulong(text: str, value: int | None, error: str | None) -> None:
     assert (r.value, r.error) == (value, error)
 
 
-# -- trace_instance= (reference 5.2) -----------------------------------------------------------
+# -- trace_instance= (kernel/trace/trace.c enable_instances()) -----------------------------------------------------------
 
 
 def test_trace_instance_documented_example() -> None:

@@ -2,7 +2,7 @@
 
 The scratch repository's ``.pre-commit-config.yaml`` points at a git copy of this working tree
 (local path, its commit), so pre-commit installs memmap-lint with ``language: python`` exactly as
-users get it (its dependencies come from PyPI). Expectations: reference 6.3 (an unescaped ``$`` in
+users get it (its dependencies come from PyPI). Expectations: GRUB util/grub-mkconfig.in run by dash (an unescaped ``$`` in
 /etc/default/grub reaches the kernel as ``memmap=4G2G``; three backslashes inside double quotes
 are right), checked with the real dash in tests/fixtures/bootlint.
 """

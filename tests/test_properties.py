@@ -1,9 +1,9 @@
 """Property tests (hypothesis) of the core against independent models of the kernel.
 
-The models below are written from reference/kernel-semantics.md and the kernel sources it cites,
+The models below are written from the kernel sources,
 not from linter/: they must not import or copy anything from memmap_lint except what is under
 test.
-- ``model_sanitize``: reference 3.4 read as a statement about memory, page by page: every
+- ``model_sanitize``: arch/x86/kernel/e820.c e820__update_table() read as a statement about memory, page by page: every
   elementary interval between two change points gets the largest type covering it (0 = none);
   neighbours of one type merge unless the type is PRAM (12) or SOFT_RESERVED (0xefffffff), which
   split at every change point (``e820_nomerge()`` is tested at each point); the output stops at
@@ -12,7 +12,7 @@ test.
   after 0x" rule, octal on a leading 0, ASCII digits only, wrap modulo 2**64, one K/M/G/T/P/E
   suffix, ``kstrtoull`` with '+', one '\\n', ERANGE, EINVAL).
 - ``model_next_arg``: lib/cmdline.c ``next_arg()`` and kernel/params.c ``parse_args()``
-  (reference 2.1/2.2), on the UTF-8 *bytes* as the kernel sees them.
+  (lib/cmdline.c next_arg(); kernel/params.c parse_args()), on the UTF-8 *bytes* as the kernel sees them.
 Simulation is fuzzed over real maps recorded in tests/fixtures/kernel-answers/.
 """
 

@@ -1,14 +1,14 @@
-"""simulate() per dialect on a small hand-made map (linter/simulate.py, dialects/, kernel.py).
+"""simulate() per dialect on a small hand-made map (linter/kernel/simulate.py, dialects/, release.py).
 
 Every expected table is written out as the kernel prints it ("user-defined physical RAM map")
 and was worked out by hand from:
 - arch/x86/kernel/e820.c ``parse_memmap_one()``, ``parse_memopt()``,
-  ``e820__finish_early_params()`` (reference 3.5 forms table, 3.6 mem=, 3.7 finish/panic),
-  with the primitives and sanitize of reference 3.3/3.4;
-- the seed RFC's ``e820__region()``/``e820_add_mmap()``/``memmap_named()`` (reference 7.1/7.2;
-  reference/rfc-memmap-wildcard-patch.txt);
-- mm/memblock.c ``reserve_mem()`` (reference 4.2) and its top-down allocation (4.3);
-- the dialect rules of DESIGN.md section 4.
+  ``e820__finish_early_params()`` (arch/x86/kernel/e820.c parse_memmap_one() forms table, 3.6 mem=, 3.7 finish/panic),
+  with the primitives and sanitize of arch/x86/kernel/e820.c __e820__range_update(); arch/x86/kernel/e820.c e820__update_table();
+- the seed RFC's ``e820__region()``/``e820_add_mmap()``/``memmap_named()`` (the RFC patch's e820__region(); the RFC patch's memmap_named();
+  the memmap=nn*align:name RFC patch);
+- mm/memblock.c ``reserve_mem()`` (mm/memblock.c reserve_mem()) and its top-down allocation (4.3);
+- the kernel dialects (README.md).
 The same behaviours on real kernels are replayed from tests/fixtures/kernel-answers/ by
 test_kernel_answers.py; here each rule is isolated on a map small enough to check by hand.
 """
@@ -75,7 +75,7 @@ def test_nothing_to_do() -> None:
     assert sim.panic is None and not sim.userdef and sim.regions == ()
 
 
-# -- memmap= forms, the same in every dialect (reference 3.5) -----------------------------------
+# -- memmap= forms, the same in every dialect (arch/x86/kernel/e820.c parse_memmap_one()) -----------------------------------
 
 AROUND_256M = [
     "[mem 0x0000000000100000-0x000000000fffffff] usable",
@@ -147,7 +147,7 @@ def test_update_neither_type_removes_everything_in_range(dialect: str) -> None:
 
 
 def test_update_add_does_not_override_a_higher_type() -> None:
-    # `+1` without `-2` appends a RAM entry, and reserved (2) wins the sanitize (reference 3.5).
+    # `+1` without `-2` appends a RAM entry, and reserved (2) wins the sanitize (arch/x86/kernel/e820.c parse_memmap_one()).
     sim = run("memmap=128K%0x7ffe0000+1")
     assert printed(sim) == BASE and sim.userdef
     # With `-2+1` the reserved entry really becomes RAM and merges with its neighbour.
@@ -246,7 +246,7 @@ def test_no_number_is_ignored_and_not_user_defined() -> None:
     assert printed(sim) == BASE and not sim.userdef
 
 
-# -- exactmap and the finish sanitize (reference 3.5, 3.7) --------------------------------------
+# -- exactmap and the finish sanitize (arch/x86/kernel/e820.c parse_memmap_one(); arch/x86/kernel/e820.c e820__finish_early_params()) --------------------------------------
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -301,7 +301,7 @@ def test_entry_up_to_the_last_byte_is_fine() -> None:
     assert printed(sim) == [*BASE, "[mem 0xfffffffffffff000-0xfffffffffffffffe] reserved"]
 
 
-# -- mem= (reference 3.6) ----------------------------------------------------------------------
+# -- mem= (arch/x86/kernel/e820.c parse_memopt()) ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -340,7 +340,7 @@ def test_mem_nopentium_message_and_bare_mem() -> None:
 
 
 def test_order_matters() -> None:
-    # Reference 3.5: "memmap=1G@8G mem=4G loses the added RAM, mem=4G memmap=1G@8G keeps it".
+    # arch/x86/kernel/e820.c parse_memmap_one(): "memmap=1G@8G mem=4G loses the added RAM, mem=4G memmap=1G@8G keeps it".
     below_4g = [L0, L1, L2, L3, L4, L5]
     assert printed(run("memmap=1G@8G mem=4G")) == below_4g
     assert printed(run("mem=4G memmap=1G@8G")) == [
@@ -357,14 +357,14 @@ def test_parameters_after_double_dash_are_ignored(dialect: str) -> None:
 
 
 def test_truncated_command_line_drops_what_is_past_2047_bytes() -> None:
-    # COMMAND_LINE_SIZE (reference 2.4): byte 2047 is the '=' of memmap=, the kernel sees a bare
+    # COMMAND_LINE_SIZE (arch/x86/include/asm/setup.h COMMAND_LINE_SIZE): byte 2047 is the '=' of memmap=, the kernel sees a bare
     # `memmap` (NULL value: nothing happens).
     sim = run("a" * 2040 + " memmap=1G")
     assert printed(sim) == BASE and not sim.userdef
 
 
 def test_setup_data_becomes_reserved_kern() -> None:
-    # e820__reserve_setup_data (reference 3.8 step 6): RAM -> RESERVED_KERN, then sanitize.
+    # e820__reserve_setup_data (arch/x86/kernel/setup.c setup_arch()): RAM -> RESERVED_KERN, then sanitize.
     sim = simulate(FIRMWARE, "quiet", kernel_for("6.1.0-28-amd64"), [(0x10000000, 0x100)])
     assert [(e.start, e.size, e.type) for e in sim.table][3:6] == [
         (0x100000, 0x10000000 - 0x100000, RAM),
@@ -375,13 +375,13 @@ def test_setup_data_becomes_reserved_kern() -> None:
 
 def test_unsorted_firmware_map_is_sanitized_first() -> None:
     # e820__memory_setup_default() sanitizes the firmware table before parse_early_param
-    # (reference 3.8 step 1); DESIGN.md section 5: with nothing to edit, the output is the
+    # (arch/x86/kernel/setup.c setup_arch()); the JSON report contract: with nothing to edit, the output is the
     # sanitized firmware map.
     sim = simulate(tuple(reversed(FIRMWARE)), "quiet", STOCK)
     assert printed(sim) == BASE
 
 
-# -- stock and mainline: `memmap=nn*...` is a limit (DESIGN 4, reference 7.3) -------------------
+# -- stock and mainline: `memmap=nn*...` is a limit (arch/x86/kernel/e820.c parse_memmap_one()) -------------------
 
 
 @pytest.mark.parametrize("dialect", [STOCK, MAINLINE])
@@ -406,7 +406,7 @@ def test_wildcard_without_the_patch_is_a_limit(dialect: str) -> None:
     assert sim.region("oops") is None
 
 
-# -- the RFC wildcard (reference 7.1, 7.2) -----------------------------------------------------
+# -- the RFC wildcard (the RFC patch's e820__region(); the RFC patch's memmap_named()) -----------------------------------------------------
 
 
 def test_rfc_places_at_the_top_of_the_last_ram_slot() -> None:
@@ -586,7 +586,7 @@ def test_rfc_has_no_reserve_mem() -> None:
     assert region.status == UNSUPPORTED and region.kind == "reserve_mem"
 
 
-# -- mainline reserve_mem= (reference 4.2, 4.3) ------------------------------------------------
+# -- mainline reserve_mem= (mm/memblock.c reserve_mem(); mm/memblock.c memblock_phys_alloc_range()) ------------------------------------------------
 
 
 def test_reserve_mem_fits_with_an_approximate_address() -> None:
@@ -673,7 +673,7 @@ def test_bare_reserve_mem_is_not_a_reserve_mem_parameter() -> None:
     assert sim.regions == ()
 
 
-# -- dialect choice (DESIGN.md section 4, kernel.py) ----------------------------------------------
+# -- dialect choice (kernel/release.py) ----------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""memparse, simple_strtoull, kstrtoull and the size formatters (linter/sizes.py).
+"""memparse, simple_strtoull, kstrtoull and the size formatters (linter/kernel/sizes.py).
 
 Expectations come from the kernel: lib/cmdline.c ``memparse()``, lib/vsprintf.c
 ``simple_strntoull()`` and lib/kstrtox.c ``_parse_integer_fixup_radix()``,
 ``_parse_integer()`` and ``_kstrtoull()`` (read in torvalds/linux), summarised in
-reference/kernel-semantics.md section 1 ("memparse table"). Real boots that exercise the same
+lib/cmdline.c memparse(). Real boots that exercise the same
 inputs are recorded in tests/fixtures/kernel-answers/ (cases ``octal``, ``hex_nodigit``,
 ``kelvin_k``, ``size_16E_wrap``, ``4GG``) and replayed by test_kernel_answers.py.
 """
@@ -106,7 +106,7 @@ def test_unknown_suffix_letters_are_not_consumed() -> None:
 
 
 def test_u64_wrap_on_digits() -> None:
-    # simple_strntoull masks KSTRTOX_OVERFLOW away: the value wraps modulo 2**64 (reference 1).
+    # simple_strntoull masks KSTRTOX_OVERFLOW away: the value wraps modulo 2**64 (lib/cmdline.c memparse(), lib/vsprintf.c simple_strtoull()).
     assert memparse("18446744073709551615").value == U64
     assert memparse("18446744073709551615").wrapped is False
     p = memparse("18446744073709551616")
@@ -120,7 +120,7 @@ def test_u64_wrap_on_digits() -> None:
 
 
 def test_u64_wrap_on_shift() -> None:
-    # "16E" -> 16 << 60 = 2**64 -> 0 (reference 1; real boot: case size_16E_wrap).
+    # "16E" -> 16 << 60 = 2**64 -> 0 (lib/cmdline.c memparse(), lib/vsprintf.c simple_strtoull(); real boot: case size_16E_wrap).
     p = memparse("16E")
     assert (p.value, p.end, p.wrapped) == (0, 3, True)
     assert p.exact == 16 << 60
@@ -161,7 +161,7 @@ def test_position_where_parsing_stopped() -> None:
 
 
 def test_no_sign_and_no_whitespace_skipping() -> None:
-    # Reference 1: "No sign handling at all ... No whitespace skipping."
+    # lib/cmdline.c memparse(), lib/vsprintf.c simple_strtoull(): "No sign handling at all ... No whitespace skipping."
     for text in ("-1", "+5", " 5", "\t5"):
         p = memparse(text)
         assert (p.value, p.end) == (0, 0)
@@ -197,7 +197,7 @@ def test_strtoull_has_no_suffix() -> None:
         ("010", 8, None),  # octal
         ("4096\n", 4096, None),  # one trailing newline
         ("18446744073709551615", U64, None),
-        ("1M", None, "EINVAL"),  # no suffixes: ramoops.mem_size=1M is rejected (reference 5.1)
+        ("1M", None, "EINVAL"),  # no suffixes: ramoops.mem_size=1M is rejected (fs/pstore/ram.c ramoops_probe())
         ("64K", None, "EINVAL"),
         ("4096\n\n", None, "EINVAL"),
         ("4096 ", None, "EINVAL"),

@@ -13,7 +13,7 @@ _WS = " \t\n\r\v\f"
 class KernelCmdlineFrontend:
     """``/etc/kernel/cmdline``: kernel-install squeezes whitespace (``tr -s "$IFS" ' '``) and
     writes the result as the entry's ``options``; systemd-boot passes it unchanged
-    (kernel-semantics.md 6.5)."""
+    (GRUB blscfg expand_val(), grub-core/lib/envblk.c)."""
 
     kind = "kernel-cmdline"
 

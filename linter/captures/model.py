@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.e820 import U32, U64, Entry, parse_type_name
 
-#: The code of every capture error (DESIGN.md 6: MM602 no-e820-capture).
+#: The code of every capture error (the rule catalog: MM602 no-e820-capture).
 CODE = "MM602"
 
 #: ``/sys/firmware/memmap`` and ``/proc/iomem`` print every type the kernel does not know as

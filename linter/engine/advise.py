@@ -35,7 +35,7 @@ WILDCARD = "memmap-wildcard"
 RESERVE_MEM = "reserve_mem"
 MIB = 1 << 20
 #: ``trace_instance=NAME@REGION`` (a reserve_mem region by name) exists from 6.12
-#: (kernel-semantics.md 5.2, commit 29a02ec66556).
+#: (kernel/trace/trace.c enable_instances(), commit 29a02ec66556).
 TRACE_AT_SINCE = (6, 12, 0)
 
 

@@ -53,7 +53,7 @@ class Config:
     group_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
-    #: Glob of boot files (relative to the config file) -> hardware profile (linter/bootlint.py).
+    #: Glob of boot files (relative to the config file) -> hardware profile (linter/engine/bootlint.py).
     boot_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 

@@ -48,7 +48,7 @@ class Finding:
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
-        """The finding as the JSON report writes it (DESIGN.md section 5)."""
+        """The finding as the JSON report writes it (the JSON report contract in README.md)."""
         data: dict[str, object] = {
             "code": self.code,
             "name": self.name,

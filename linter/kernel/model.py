@@ -8,7 +8,7 @@ from typing import Any
 from memmap_lint.kernel.cmdline import Cmdline, Param
 from memmap_lint.kernel.e820 import Entry
 
-#: Region statuses of the JSON contract (DESIGN.md section 5).
+#: Region statuses of the JSON contract (the JSON report contract in README.md).
 PLACED = "placed"
 NO_FIT = "no-fit"
 INVALID = "invalid"

@@ -1,6 +1,6 @@
 """Early boot, parameter by parameter: what the kernel does to the e820 map and the named regions.
 
-Order (reference 3.8): the sanitized firmware map; ``parse_early_param()`` applies every
+Order (arch/x86/kernel/setup.c setup_arch()): the sanitized firmware map; ``parse_early_param()`` applies every
 ``memmap=`` piece and ``mem=`` in command-line order; ``e820__reserve_setup_data()`` turns the
 boot's setup_data into RESERVED_KERN and sanitizes; ``e820__finish_early_params()`` sanitizes a
 user-defined map or panics. ``reserve_mem=`` runs later, in ``parse_args("Booting kernel")``.

@@ -1,4 +1,4 @@
-"""The JSON report, schema ``memmap-lint/report/v1`` (DESIGN.md section 5)."""
+"""The JSON report, schema ``memmap-lint/report/v1`` (the JSON report contract in README.md)."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def test_the_recorded_boots_are_there() -> None:
 
 @pytest.mark.parametrize("with_map", [True, False], ids=["simulated", "command-line-only"])
 def test_mm110_fires_exactly_on_the_boots_that_panicked(with_map: bool) -> None:
-    """Real boots: "Invalid user supplied memory map" <=> MM110 (reference 3.7)."""
+    """Real boots: "Invalid user supplied memory map" <=> MM110 (arch/x86/kernel/e820.c e820__finish_early_params())."""
     wrong = []
     for path in ALL:
         answer = read_answer(path)
