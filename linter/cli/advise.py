@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from memmap_lint.engine.advise import Advice, Subject, advise
+from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
 from memmap_lint.errors import LintError, LintErrors
 from memmap_lint.kernel.sizes import human
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+if TYPE_CHECKING:
+    from memmap_lint.engine.advise import Advice, Subject
 
 
-def add_advise_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "advise",
         help="the named-region sizes and command line that work on every selected host",
@@ -35,11 +34,12 @@ def add_advise_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--group", metavar="G", help="only the hosts of group G")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the advice here (atomically)")
-    p.set_defaults(func=cmd_advise)
+    p.set_defaults(func=run)
 
 
 def subjects(path: str, pattern: str | None, group: str | None) -> tuple[list[Subject], list[Any]]:
     """The selected hosts of an inventory, resolved; and the errors of the hosts that are not."""
+    from memmap_lint.engine.advise import Subject
     from memmap_lint.engine.lint import CaptureCache, collect_inputs
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.inventory.select import select_hosts
@@ -65,9 +65,10 @@ def subjects(path: str, pattern: str | None, group: str | None) -> tuple[list[Su
     return chosen, errors
 
 
-def cmd_advise(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     import sys
 
+    from memmap_lint.engine.advise import advise
     from memmap_lint.report.output import write_output
 
     try:

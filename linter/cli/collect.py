@@ -13,22 +13,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
+from memmap_lint.collect.defaults import CACHE_DIR_NAME, DEFAULT_JOBS, DEFAULT_MAX_AGE
 from memmap_lint.errors import LintError
-from memmap_lint.inventory.model import Host, Inventory
 
 if TYPE_CHECKING:
     from memmap_lint.collect.run import Outcome
     from memmap_lint.collect.target import CollectOptions
-
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+    from memmap_lint.inventory.model import Host, Inventory
 
 
 def add_collect_options(p: argparse.ArgumentParser, refresh: bool) -> None:
     """The options both ``collect`` and ``lint --collect`` take (``--jobs`` is the caller's)."""
-    from memmap_lint.collect.run import CACHE_DIR_NAME, DEFAULT_MAX_AGE
-
     p.add_argument(
         "--max-age",
         default=DEFAULT_MAX_AGE,
@@ -55,9 +51,7 @@ def add_collect_options(p: argparse.ArgumentParser, refresh: bool) -> None:
     )
 
 
-def add_collect_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from memmap_lint.collect.target import DEFAULT_JOBS
-
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "collect",
         help="collect firmware maps, command lines and boot files over SSH into the cache",
@@ -76,11 +70,11 @@ def add_collect_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help=f"parallel SSH connections (default {DEFAULT_JOBS})",
     )
     add_collect_options(p, refresh=True)
-    p.set_defaults(func=cmd_collect)
+    p.set_defaults(func=run)
 
 
 def _options(args: argparse.Namespace) -> CollectOptions:
-    from memmap_lint.collect.target import DEFAULT_JOBS, CollectOptions
+    from memmap_lint.collect.target import CollectOptions
 
     jobs = args.jobs if args.jobs is not None else DEFAULT_JOBS
     if jobs < 1:
@@ -133,7 +127,7 @@ def _where(host: Host) -> str:
     return f"{host.pos.path}:{host.pos.line}:{host.pos.column}"
 
 
-def cmd_collect(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from memmap_lint.engine.collected import CAUSE_WORDS, view_of
     from memmap_lint.engine.lint_collected import human_age
     from memmap_lint.inventory.load import load_inventory

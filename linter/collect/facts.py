@@ -14,7 +14,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal, cast
 
-import jsonschema
 from memmap_lint.errors import LintError
 
 FACTS_SCHEMA_ID = "memmap-lint/facts/v1"
@@ -166,6 +165,8 @@ def facts_schema() -> dict[str, Any]:
 
 def validate_facts(data: object) -> None:
     """Raise LintError (MM601) naming the first place where ``data`` breaks the facts schema."""
+    import jsonschema  # only a run that reads collected facts pays for it
+
     validator = jsonschema.Draft202012Validator(facts_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:

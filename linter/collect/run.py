@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Literal
 
 from memmap_lint.collect.cache import Cache
+from memmap_lint.collect.defaults import CACHE_DIR_NAME
 from memmap_lint.collect.facts import CollectFailure, HostFacts
 from memmap_lint.collect.ssh import Progress, collect_cached
 from memmap_lint.collect.target import CollectOptions, SSHTarget, load_ssh_config, resolve_target
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 
-CACHE_DIR_NAME = ".memmap-lint-cache"
-DEFAULT_MAX_AGE = "1d"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by memmap-lint.\n"

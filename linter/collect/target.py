@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+from memmap_lint.collect.defaults import DEFAULT_JOBS
 from memmap_lint.errors import LintError
-
-DEFAULT_JOBS = 16
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,162 @@
+"""``memmap-lint [lint] PATH...``: lint inventories and boot config files (the default command)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from memmap_lint.bootconfig import KINDS as BOOT_KINDS
+from memmap_lint.cli.collect import add_collect_options
+from memmap_lint.cli.common import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    FORMATS,
+    Subparsers,
+    add_rule_options,
+)
+
+
+def add_parser(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "lint",
+        help="lint inventories and boot config files (the default command)",
+        description="Lint every host of an inventory (or a boot config file) with every rule.",
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="inventory, or boot config file / BLS directory"
+    )
+    p.add_argument(
+        "--kind",
+        choices=("inventory", *BOOT_KINDS),
+        help="what PATH is (default: detected by name and content)",
+    )
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
+    add_rule_options(p, fail_on_default=None)
+    p.add_argument("--config", metavar="FILE", help="config file (default: found upward)")
+    p.add_argument(
+        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
+    )
+    p.add_argument(
+        "--collect",
+        choices=("never", "missing", "always"),
+        default="never",
+        help="collect captures over SSH (default: never)",
+    )
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel SSH connections")
+    add_collect_options(p, refresh=False)
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from memmap_lint.cli.common import split_codes
+    from memmap_lint.engine.bootlint import is_boot_path, lint_boot_paths
+    from memmap_lint.engine.config import Config, find_config, load_config
+    from memmap_lint.engine.findings import rank
+    from memmap_lint.engine.lint import Linter, collect_inputs
+    from memmap_lint.engine.registry import load_rules, select
+    from memmap_lint.errors import LintError, LintErrors
+    from memmap_lint.inventory.load import load_inventory
+    from memmap_lint.inventory.select import select_hosts
+    from memmap_lint.report.progress import Progress
+
+    errors: list[LintError] = []
+    first = Path(args.paths[0])
+    config_path = Path(args.config) if args.config else find_config(first)
+    config = load_config(config_path) if config_path else Config()
+    all_rules = load_rules(args.rules_dir)
+    rules = select(
+        all_rules,
+        split_codes(args.select) or list(config.select),
+        [*split_codes(args.ignore), *config.ignore],
+    )
+    linter = Linter(rules, config)
+    progress = Progress()  # a progress line on stderr, on a terminal, for runs over a second
+    results = []
+    unreachable: list[bool] = []  # per inventory with --collect: not one host could be collected
+    boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
+    if boot_paths:
+        boot_results, boot_errors = lint_boot_paths(linter, boot_paths, args.kind)
+        results.extend(boot_results)
+        errors.extend(boot_errors)
+    for path in args.paths:
+        if path in boot_paths:
+            continue
+        try:
+            progress.stage(f"reading {path}", None)
+            inventory = load_inventory(path, progress)
+        except LintErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        except LintError as exc:
+            errors.append(exc)
+            continue
+        hosts = select_hosts(inventory, args.hosts)
+        collected: dict[str, Any] | None = None
+        if args.collect != "never":
+            from memmap_lint.cli.collect import collect_for_lint, every_host_unreachable
+
+            collected, bad = collect_for_lint(args, inventory, hosts)
+            errors.extend(bad)
+            unreachable.append(every_host_unreachable(hosts, collected))
+        progress.stage("resolving hosts", len(hosts))
+        inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
+        errors.extend(bad)
+        progress.stage("linting", len(inputs))
+        results.extend(linter.lint_hosts(inputs, progress))
+    progress.close()
+    for err in errors:
+        print(str(err), file=sys.stderr)
+    if not results and errors:
+        return EXIT_ERROR
+    progress.stage("writing the report", None)
+    write_report(args, results, rules)
+    progress.close()
+    if errors or (unreachable and all(unreachable)):
+        return EXIT_ERROR
+    threshold = rank(args.fail_on or config.fail_on or "warning")
+    worst = max((rank(f.severity) for r in results for f in r.findings), default=0)
+    return EXIT_FINDINGS if worst >= threshold else EXIT_CLEAN
+
+
+def write_report(args: argparse.Namespace, results: list[Any], rules: list[Any]) -> None:
+    """The report of ``results`` in ``--format``, to ``--output`` or stdout."""
+    import os
+    import sys
+    from collections.abc import Iterable
+
+    from memmap_lint.report.github import render_github
+    from memmap_lint.report.json_report import render_json
+    from memmap_lint.report.junit import render_junit
+    from memmap_lint.report.output import write_output
+    from memmap_lint.report.sarif import render_sarif
+    from memmap_lint.report.text import render_text
+
+    fmt = args.format
+    chunks: Iterable[str]
+    if fmt == "json":
+        chunks = render_json(results)
+    elif fmt == "sarif":
+        chunks = render_sarif(results, rules)
+    elif fmt == "junit":
+        chunks = render_junit(results)
+    elif fmt == "github":
+        chunks = render_github(results)
+    elif fmt == "html":
+        from memmap_lint.report.html import render_html
+
+        chunks = render_html(results)
+    else:
+        colour = args.color == "always" or (
+            args.color == "auto"
+            and args.output is None
+            and sys.stdout.isatty()
+            and not os.environ.get("NO_COLOR")
+        )
+        chunks = render_text(results, colour)
+    write_output(chunks, args.output)
