@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
-from memmap_lint.collect.defaults import CACHE_DIR_NAME, DEFAULT_JOBS, DEFAULT_MAX_AGE
+from memmap_lint.collect.defaults import (
+    CACHE_DIR_NAME,
+    DEFAULT_JOBS,
+    DEFAULT_MAX_AGE,
+    DEFAULT_SSH_CONFIG,
+)
 from memmap_lint.errors import LintError
 
 if TYPE_CHECKING:
@@ -47,7 +52,7 @@ def add_collect_options(p: argparse.ArgumentParser, refresh: bool) -> None:
         help=f"where collected facts are kept (default: {CACHE_DIR_NAME}/ beside the inventory)",
     )
     p.add_argument(
-        "--ssh-config", metavar="FILE", default="~/.ssh/config", help="OpenSSH client config"
+        "--ssh-config", metavar="FILE", default=DEFAULT_SSH_CONFIG, help="OpenSSH client config"
     )
 
 

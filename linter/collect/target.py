@@ -9,14 +9,23 @@ over ``Port``/``User``; the key file is tried before the config's ``IdentityFile
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paramiko
-from memmap_lint.collect.defaults import DEFAULT_JOBS
+from memmap_lint.collect.defaults import DEFAULT_JOBS, DEFAULT_SSH_CONFIG
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_text
+
+# OpenSSH 9.6 ssh.c valid_hostname() (CVE-2023-51385; misc.c since 9.8 adds ','): a host name
+# that starts with '-' or holds one of these, an ASCII space or a control character is refused
+# before ~/.ssh/config is read, since its Match exec and %h tokens reach a shell.
+_SHELL_META = frozenset("'`\"$\\;&<>|(){},")
+_SPACE_OR_CONTROL = frozenset(" \t\n\v\f\r\x7f") | frozenset(map(chr, range(0x20)))
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class CollectOptions:
         "/etc/ssh/ssh_known_hosts2",
     )
     accept_new: bool = False
-    ssh_config: str | None = "~/.ssh/config"
+    ssh_config: str | None = DEFAULT_SSH_CONFIG
     use_agent: bool = True
 
     def __post_init__(self) -> None:
@@ -68,16 +77,41 @@ class CollectOptions:
             raise LintError("MM601", "retries and backoff must be >= 0 and max_output >= 1")
 
 
+def valid_hostname(name: str) -> bool:
+    """Whether OpenSSH 9.6+ would take ``name`` as a host name (ssh.c ``valid_hostname``)."""
+    return (
+        not name.startswith("-")
+        and _SHELL_META.isdisjoint(name)
+        and _SPACE_OR_CONTROL.isdisjoint(name)
+    )
+
+
+def checked_hostname(name: str, what: str, host: str) -> str:
+    """``name`` when it is a valid host name; else MM604 naming the inventory ``host``."""
+    if not name or not valid_hostname(name):
+        raise LintError(
+            "MM604",
+            f"host {host!r}: {what} {name!r} is not a valid host name (OpenSSH refuses shell "
+            "metacharacters, spaces, control characters and a leading '-')",
+        )
+    return name
+
+
 def load_ssh_config(path: str | None) -> paramiko.SSHConfig:
-    """The parsed config at ``path`` (``~`` expanded); an empty config when there is none."""
+    """The parsed config at ``path`` (``~`` expanded).
+
+    An empty config when ``path`` is None, or is the default and does not exist; a config
+    given explicitly that cannot be read is MM601.
+    """
     if path is None:
         return paramiko.SSHConfig()
     expanded = Path(os.path.expanduser(path))
-    if not expanded.is_file():
+    if path == DEFAULT_SSH_CONFIG and not expanded.exists():
         return paramiko.SSHConfig()
+    text = read_text(expanded, "ssh-config", "MM601")
     try:
-        return paramiko.SSHConfig.from_path(str(expanded))
-    except (OSError, paramiko.ConfigParseError) as exc:
+        return paramiko.SSHConfig.from_text(text)
+    except paramiko.ConfigParseError as exc:
         raise LintError("MM601", f"cannot read SSH config: {exc}", str(expanded)) from None
 
 
@@ -85,7 +119,9 @@ def _var(vars: Mapping[str, Any], key: str, kind: type, name: str) -> Any:
     value = vars.get(key)
     if value is None:
         return None
-    if kind is int and isinstance(value, str) and value.isdigit():
+    if kind is int and isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > 5:
+            raise LintError("MM604", f"host {name}: {key} {value[:20]!r}... is out of range")
         value = int(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise LintError("MM604", f"host {name}: {key} must be {kind.__name__}, not {value!r}")
@@ -101,12 +137,37 @@ def _flag(vars: Mapping[str, Any], key: str, name: str) -> bool | None:
     raise LintError("MM604", f"host {name}: {key} must be a boolean, not {value!r}")
 
 
+_STDIN_LOCK = threading.Lock()
+
+
+def _lookup(config: paramiko.SSHConfig | None, alias: str, name: str) -> Any:
+    """``config``'s options for ``alias``, a validated host name.
+
+    paramiko runs a ``Match exec`` command through invoke, which copies our standard input to
+    it: the command gets an empty one instead, as ``ssh -n`` would give it.
+    """
+    if config is None:
+        return {"hostname": alias}
+    with _STDIN_LOCK, open(os.devnull, encoding="utf-8") as empty:
+        saved, sys.stdin = sys.stdin, empty
+        try:
+            return config.lookup(alias)
+        except (paramiko.ConfigParseError, ImportError, OSError) as exc:
+            raise LintError("MM601", f"host {name}: SSH config lookup failed: {exc}") from None
+        finally:
+            sys.stdin = saved
+
+
 def resolve_target(
     name: str, vars: Mapping[str, Any], config: paramiko.SSHConfig | None = None
 ) -> SSHTarget:
     """The SSHTarget for inventory host ``name`` with variables ``vars``."""
-    alias = _var(vars, "ansible_host", str, name) or name
-    found = config.lookup(alias) if config is not None else {"hostname": alias}
+    alias = checked_hostname(
+        _var(vars, "ansible_host", str, name) or name,
+        "ansible_host" if vars.get("ansible_host") else "name",
+        name,
+    )
+    found = _lookup(config, alias, name)
     port = _var(vars, "ansible_port", int, name)
     if port is None:
         try:

@@ -1,0 +1,134 @@
+"""Reading every input file: a size cap per kind, no hang on a FIFO or device, located errors.
+
+A regular file is read up to its kind's cap (reading stops there: ``/dev/zero`` or a 100 GB
+file costs the cap, not the memory); a FIFO or character device is read while it keeps
+producing, giving up after ``WAIT`` seconds without data (a FIFO with no writer never blocks);
+anything else (a directory, a socket, a block device) is refused. A decode error names the
+line and column of the first bad byte.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import stat
+from collections.abc import Mapping
+
+from memmap_lint.errors import LintError
+
+MiB = 1024 * 1024
+
+DEFAULT_CAPS: dict[str, int] = {
+    "inventory": 512 * MiB,
+    "capture": 64 * MiB,
+    "boot-file": 64 * MiB,
+    "config": 4 * MiB,
+    "ssh-config": 4 * MiB,
+    "known-hosts": 64 * MiB,
+    "cache": 64 * MiB,
+}
+"""Bytes read at most, per kind of input; ``[tool.memmap-lint] max-file-size`` overrides."""
+
+WAIT = 10.0
+"""Seconds a FIFO or device may stay silent before the read gives up."""
+
+_caps: dict[str, int] = dict(DEFAULT_CAPS)
+
+
+def set_caps(caps: Mapping[str, int]) -> None:
+    """Replace the caps of the kinds named in ``caps`` (the others keep their defaults)."""
+    unknown = sorted(set(caps) - set(DEFAULT_CAPS))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {', '.join(unknown)}")
+    _caps.clear()
+    _caps.update(DEFAULT_CAPS)
+    _caps.update(caps)
+
+
+def cap_for(kind: str) -> int:
+    """The cap in bytes for inputs of ``kind``."""
+    return _caps[kind]
+
+
+def _describe(mode: int) -> str | None:
+    """What a file of ``mode`` is when it cannot be read as an input, else None."""
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISBLK(mode):
+        return "is a block device"
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return None
+    return "is not a file"
+
+
+def _oserror(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return exc.strerror or str(exc)
+
+
+def read_bytes(path: str | os.PathLike[str], kind: str, code: str) -> bytes:
+    """The bytes of ``path``, at most the cap of ``kind``; MM``code`` errors name the path."""
+    label = os.fspath(path)
+    cap = _caps[kind]
+    try:
+        fd = os.open(label, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (OSError, ValueError) as exc:
+        why = _oserror(exc) if isinstance(exc, OSError) else "embedded NUL in the path"
+        raise LintError(code, f"cannot read: {why}", label) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        refused = _describe(mode)
+        if refused:
+            raise LintError(code, f"cannot read: {refused}", label)
+        streaming = not stat.S_ISREG(mode)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= cap:
+            if streaming and not select.select([fd], [], [], WAIT)[0]:
+                raise LintError(
+                    code, f"cannot read: no data for {WAIT:g} s (a FIFO or device)", label
+                )
+            try:
+                chunk = os.read(fd, min(1 * MiB, cap + 1 - size))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > cap:
+            raise LintError(
+                code,
+                f"cannot read: larger than the {kind} size cap of {cap} bytes "
+                "(max-file-size in the config)",
+                label,
+            )
+        return b"".join(chunks)
+    except OSError as exc:
+        raise LintError(code, f"cannot read: {_oserror(exc)}", label) from None
+    finally:
+        os.close(fd)
+
+
+def decode(data: bytes, label: str, code: str) -> str:
+    """``data`` as UTF-8 (a leading BOM dropped); a bad byte is an error at its line:col."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+        raise LintError(
+            code, f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded", label, line, column
+        ) from None
+
+
+def read_text(path: str | os.PathLike[str], kind: str, code: str) -> str:
+    """The text of ``path`` (UTF-8), read as ``read_bytes`` reads it."""
+    return decode(read_bytes(path, kind, code), os.fspath(path), code)
