@@ -224,6 +224,33 @@ def _expand_val_variant(entry: BootEntry) -> Cmdline | None:
     return None
 
 
+def escaped(word: str, escape: str) -> str:
+    """``word`` with each ``$`` (and the backslashes written before it) replaced by ``escape``."""
+    out = []
+    i = 0
+    while i < len(word):
+        if word[i] == "\\" or word[i] == "$":
+            j = i
+            while j < len(word) and word[j] == "\\":
+                j += 1
+            if j < len(word) and word[j] == "$":
+                out.append(escape)
+                i = j + 1
+                continue
+        out.append(word[i])
+        i += 1
+    return "".join(out)
+
+
+def written_fix(lost: LostDollar) -> str:
+    """The parameter as its file must be written for its ``$`` to reach the kernel."""
+    if lost.path_kind == "grub-default":
+        return escaped(lost.intended, "\\$" if lost.quote == "'" else "\\" * 3 + "$")
+    if lost.path_kind == "grub-cfg":
+        return escaped(lost.intended, "\\$")
+    return percent_form(lost.intended) or lost.intended
+
+
 def percent_form(intended: str) -> str | None:
     """``memmap=nn$ss`` written without ``$``: ``memmap=nn%ss+2`` (the same e820__range_add)."""
     name, eq, value = intended.partition("=")

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import LostDollar, effect, lost_dollars, percent_form
+from memmap_lint.rules._boot_common import LostDollar, effect, escaped, lost_dollars, percent_form
 
 CODE = "MM501"
 NAME = "grub-unescaped-dollar"
@@ -43,40 +43,23 @@ SEVERITY = "error"
 NEEDS_E820 = False
 
 
-def _escaped(word: str, escape: str) -> str:
-    out = []
-    i = 0
-    while i < len(word):
-        if word[i] == "\\" or word[i] == "$":
-            j = i
-            while j < len(word) and word[j] == "\\":
-                j += 1
-            if j < len(word) and word[j] == "$":
-                out.append(escape)
-                i = j + 1
-                continue
-        out.append(word[i])
-        i += 1
-    return "".join(out)
-
-
 def _advice(lost: LostDollar) -> str:
     bare = lost.intended
     if lost.path_kind == "grub-default":
         if lost.quote == "'":
-            fix = f"'{_escaped(bare, chr(92) + '$')}' (one backslash inside single quotes)"
+            fix = f"'{escaped(bare, chr(92) + '$')}' (one backslash inside single quotes)"
         else:
             fix = (
-                f'"{_escaped(bare, chr(92) * 3 + "$")}" (three backslashes inside double '
-                f"quotes) or '{_escaped(bare, chr(92) + '$')}' (one inside single quotes)"
+                f'"{escaped(bare, chr(92) * 3 + "$")}" (three backslashes inside double '
+                f"quotes) or '{escaped(bare, chr(92) + '$')}' (one inside single quotes)"
             )
         return (
             f"In this file write {fix}: sh removes one level of backslashes and GRUB another, "
-            f'so "{_escaped(bare, chr(92) + "$")}", the usual advice, still loses the $.'
+            f'so "{escaped(bare, chr(92) + "$")}", the usual advice, still loses the $.'
         )
     if lost.path_kind == "grub-cfg":
         return (
-            f"In grub.cfg write {_escaped(bare, chr(92) + '$')} or '{bare}' (GRUB expands $ "
+            f"In grub.cfg write {escaped(bare, chr(92) + '$')} or '{bare}' (GRUB expands $ "
             "inside double quotes too); if update-grub generates this file, fix "
             "/etc/default/grub instead or the next update-grub brings the problem back."
         )

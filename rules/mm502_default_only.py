@@ -31,7 +31,14 @@ from collections.abc import Iterator
 from memmap_lint.bootconfig.model import BootEntry, Origin
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import image_of, is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import (
+    image_of,
+    is_recovery,
+    lost_dollars,
+    reservation_texts,
+    reservations,
+    written_fix,
+)
 
 CODE = "MM502"
 NAME = "default-only"
@@ -88,10 +95,19 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             " It sits in GRUB_CMDLINE_LINUX_DEFAULT, which grub-mkconfig leaves out of recovery "
             "entries: move it to GRUB_CMDLINE_LINUX and run update-grub."
         )
-    names = " ".join(p.raw for p in missing)
+    # Quote what the file must say, never what GRUB or sh made of it (a lost `$`: MM501).
+    fixes = {lost.param.raw: written_fix(lost) for lost in lost_dollars(v, ctx.cmdline)}
+    names = " ".join(fixes.get(p.raw, p.raw) for p in missing)
+    mangled = [p.raw for p in missing if p.raw in fixes]
+    why = why or " Add it there too."
+    if mangled:
+        why += (
+            f" Written as above, as this file must write it (today the kernel receives "
+            f"{' '.join(mangled)}: MM501)."
+        )
     yield Hit(
         f"{names} is missing from the recovery entry ({'; '.join(lacking)}): a recovery boot, "
         "the one taken after a crash, does not reserve that memory, so what the previous boot "
-        f"kept there (the crash log) is not found and is overwritten.{why or ' Add it there too.'}",
+        f"kept there (the crash log) is not found and is overwritten.{why}",
         param=first,
     )

@@ -174,3 +174,71 @@ def test_grub_default_saved_and_title() -> None:
     first = next(e for e in saved.entries if e.is_default)
     assert first.title == "GNU/Linux"
     assert any("saved_entry" in n for n in first.notes)
+
+
+SPLIT = 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="memmap=16G!4G,\n4G!20G"\n'
+
+# grub-mkconfig's own flow, minus grub-probe's device detection: source the defaults with sh,
+# export what grub-mkconfig exports, run the real /etc/grub.d/10_linux on a scratch /boot (a
+# tmpfs mounted over /boot in a private mount namespace).
+_RUN_10_LINUX = """set -e
+mount -t tmpfs tmpfs /boot
+touch /boot/vmlinuz-6.1.0-28-amd64 /boot/initrd.img-6.1.0-28-amd64
+. "$1"
+export GRUB_CMDLINE_LINUX GRUB_CMDLINE_LINUX_DEFAULT GRUB_DISABLE_RECOVERY GRUB_DISABLE_SUBMENU
+export GRUB_RECOVERY_TITLE="recovery mode" GRUB_DEVICE=/dev/sda2 GRUB_DEVICE_BOOT=/dev/sda2
+export GRUB_DEVICE_UUID=00000000-0000-0000-0000-000000000000 GRUB_FS=ext4
+export pkgdatadir=/usr/share/grub
+exec /etc/grub.d/10_linux
+"""
+
+
+def _real_10_linux(defaults: Path) -> str:
+    if not Path("/etc/grub.d/10_linux").is_file() or shutil.which("unshare") is None:
+        pytest.skip("needs grub-common's /etc/grub.d/10_linux and unshare (.ci/install-*.sh)")
+    if shutil.which("dash") is None:
+        pytest.skip("needs dash")
+    done = subprocess.run(
+        ["unshare", "-m", "dash", "-c", _RUN_10_LINUX, "10_linux", str(defaults)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0 and "mount" in done.stderr:
+        pytest.skip(f"cannot mount a scratch /boot: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_split_value_is_an_error_showing_what_the_kernel_gets(tmp_path: Path) -> None:
+    # Source: the real 10_linux run on the file: the line break reaches grub.cfg and the
+    # `linux` command ends there; GRUB parses the rest as a command of its own.
+    defaults = tmp_path / "grub"
+    defaults.write_text(SPLIT)
+    real_cfg = _real_10_linux(defaults)
+    assert "ro memmap=16G!4G,\n4G!20G" in real_cfg
+    if shutil.which("grub-script-check"):
+        # grub-mkconfig installs it: grub-script-check accepts the text.
+        check = subprocess.run(["grub-script-check"], input=real_cfg, text=True)
+        assert check.returncode == 0
+    real = parse_boot_text(real_cfg, "grub-cfg", "grub.cfg")
+    model = parse_boot_text(SPLIT, "grub-default", "etc/default/grub")
+    real_tails = sorted(e.cmdline.split(" ro ", 1)[1] for e in real.entries)
+    model_tails = sorted(e.cmdline.split(" ro ", 1)[1] for e in model.entries)
+    assert (
+        real_tails == model_tails == ["memmap=16G!4G,", "memmap=16G!4G,", "single memmap=16G!4G,"]
+    )
+    [d] = model.diagnostics
+    assert d.severity == "error"
+    assert (d.origin.line, d.origin.column) == (2, 35)
+    assert "the kernel receives only 'memmap=16G!4G,'" in d.message
+    assert "GRUB runs '4G!20G' as a command" in d.message
+    assert d.message.endswith('Write it on one line: GRUB_CMDLINE_LINUX="memmap=16G!4G,4G!20G"')
+
+
+def test_continued_value_is_not_split() -> None:
+    # Source: dash removes backslash-newline inside double quotes: one line reaches grub.cfg.
+    config = parse_boot_text('GRUB_CMDLINE_LINUX="memmap=16G!4G,\\\n4G!20G"\n', "grub-default")
+    assert not config.diagnostics
+    default = next(e for e in config.entries if e.is_default)
+    assert default.cmdline.endswith(" ro memmap=16G!4G,4G!20G")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from memmap_lint.bootconfig.base import Context, Source
 from memmap_lint.bootconfig.grub_cfg import run_grub_script
-from memmap_lint.bootconfig.model import BootConfig, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.model import BootConfig, BootEntry, Diagnostic, Origin, Traced
 from memmap_lint.bootconfig.shell import ShellState, source
 
 _CLASSES = "--class debian --class gnu-linux --class gnu --class os"
@@ -132,6 +132,12 @@ class GrubDefaultFrontend:
                     d.severity,
                 )
             )
+        if not state.diagnostics:
+            default = next((e for e in result.entries if e.is_default), None)
+            for name in ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"):
+                split = split_value(name, state, sources, default)
+                if split is not None:
+                    diags.append(split)
         return BootConfig(
             self.kind,
             tuple(s.path for s in sources),
@@ -139,6 +145,50 @@ class GrubDefaultFrontend:
             dict(state.assignments),
             tuple(diags),
         )
+
+
+def split_value(
+    name: str, state: ShellState, sources: Sequence[Source], default: BootEntry | None
+) -> Diagnostic | None:
+    """An error for a command-line variable whose value holds a line break.
+
+    10_linux (Debian grub 2.06) writes ``echo "... ro ${args}"`` into grub.cfg: the line break
+    goes in as it is and ends GRUB's ``linux`` command, so the kernel gets only the words before
+    it and GRUB runs the next line as a command of its own ("can't find command").
+    """
+    value = state.values.get(name)
+    if value is None or "\n" not in value.text:
+        return None
+    cut = value.text.index("\n")
+    where = value.origin(cut)
+    a = state.assignments[name]
+    if where is None:
+        return None
+    mine = set(value.origins)
+    got = (
+        "".join(c for i, c in enumerate(default.cmdline) if default.origin_at(i) in mine)
+        if default is not None
+        else value.text[:cut]
+    )
+    lost = [repr(x.strip()) for x in value.text[cut + 1 :].split("\n") if x.strip()]
+    text = next((s.text for s in sources if s.path == a.origin.path), "")
+    last = max((o.line for o in value.origins if o is not None), default=a.origin.line)
+    rows = text.split("\n")[a.origin.line - 1 : last]
+    fixed = rows[0].strip() if rows else ""
+    for row in rows[1:]:
+        row = row.strip()
+        fixed += row if fixed.endswith(",") or not row else f" {row}"
+    kept = f"only {got.strip()!r} of it" if got.strip() else "none of it"
+    ran = (
+        f" and GRUB runs {', '.join(lost)} as {'commands' if len(lost) > 1 else 'a command'} of "
+        "its own (error: can't find command)"
+    )
+    return Diagnostic(
+        f"{name}'s value runs over {value.text.count(chr(10)) + 1} lines: grub-mkconfig copies "
+        "the line break into grub.cfg, where it ends the linux command, so the kernel receives "
+        f"{kept}{ran if lost else ''}. Write it on one line: {fixed}",
+        where,
+    )
 
 
 def _fallback_origin(state: ShellState, sources: Sequence[Source]) -> Origin:
