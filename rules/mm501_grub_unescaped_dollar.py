@@ -34,8 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.bootconfig.dollars import LostDollar, escaped, lost_dollars, percent_form
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import LostDollar, effect, escaped, lost_dollars, percent_form
+from memmap_lint.rules._boot_common import effect
 
 CODE = "MM501"
 NAME = "grub-unescaped-dollar"

@@ -28,17 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.bootconfig.dollars import lost_dollars, written_fix
 from memmap_lint.bootconfig.model import BootEntry, Origin
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import (
-    image_of,
-    is_recovery,
-    lost_dollars,
-    reservation_texts,
-    reservations,
-    written_fix,
-)
+from memmap_lint.rules._boot_common import image_of, is_recovery, reservation_texts, reservations
 
 CODE = "MM502"
 NAME = "default-only"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 
@@ -62,7 +63,9 @@ def parse_boot_text(
     return frontend(kind).parse([Source(path, text)], context or Context())
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, overlay: Mapping[str, str] | None = None) -> str:
+    if overlay is not None and str(path) in overlay:
+        return overlay[str(path)]
     try:
         return path.read_bytes().decode("utf-8", "surrogateescape")
     except OSError as exc:
@@ -70,13 +73,17 @@ def _read(path: Path) -> str:
 
 
 def load_boot_config(
-    path: str | PathLike[str], kind: str | None = None, context: Context | None = None
+    path: str | PathLike[str],
+    kind: str | None = None,
+    context: Context | None = None,
+    overlay: Mapping[str, str] | None = None,
 ) -> BootConfig:
     """Read a boot config file with the files the boot tooling reads with it.
 
     ``.../default/grub`` brings ``grub.d/*.cfg`` beside it (sorted); ``grub.cfg`` brings the
     ``grubenv`` beside it; a BLS entry (or an ``entries`` directory) brings every ``*.conf`` of its
-    directory and the ``grub2/grubenv`` (or ``grub/grubenv``) two levels up.
+    directory and the ``grub2/grubenv`` (or ``grub/grubenv``) two levels up. ``overlay`` (path as
+    read -> text) replaces files' contents, e.g. to read them as a fix would leave them.
     """
     p = Path(path)
     ctx = context or Context()
@@ -84,8 +91,8 @@ def load_boot_config(
         confs = sorted(p.glob("*.conf"))
         if not confs:
             raise LintError("MM505", "directory holds no BLS *.conf entries", str(p))
-        return _load_bls(confs, ctx)
-    text = _read(p)
+        return _load_bls(confs, ctx, overlay)
+    text = _read(p, overlay)
     found = kind or detect_kind(str(p), text)
     if found is None:
         raise LintError(
@@ -96,38 +103,42 @@ def load_boot_config(
         dropins = p.parent / "grub.d"
         if p.name == "grub" and dropins.is_dir():
             sources += [
-                Source(str(d), _read(d))
+                Source(str(d), _read(d, overlay))
                 for d in sorted(dropins.glob("*.cfg"), key=lambda x: x.name)
             ]
         return frontend(found).parse(sources, ctx)
     if found == "grub-cfg":
         env_file = p.parent / "grubenv"
         if not ctx.grubenv and env_file.is_file():
-            ctx = _with_grubenv(ctx, env_file)
+            ctx = _with_grubenv(ctx, env_file, overlay)
         return frontend(found).parse([Source(str(p), text)], ctx)
     if found == "bls":
         confs = sorted(p.parent.glob("*.conf")) if p.suffix == ".conf" else [p]
         if p not in confs:
             confs.append(p)
-        return _load_bls(confs, ctx)
+        return _load_bls(confs, ctx, overlay)
     return frontend(found).parse([Source(str(p), text)], ctx)
 
 
-def _with_grubenv(ctx: Context, env_file: Path) -> Context:
-    values, _ = parse_envblk(_read(env_file), str(env_file))
+def _with_grubenv(
+    ctx: Context, env_file: Path, overlay: Mapping[str, str] | None = None
+) -> Context:
+    values, _ = parse_envblk(_read(env_file, overlay), str(env_file))
     return Context(
         values, str(env_file), ctx.kernel_path, ctx.kernel_version, ctx.root_device, ctx.grub_root
     )
 
 
-def _load_bls(confs: list[Path], ctx: Context) -> BootConfig:
+def _load_bls(
+    confs: list[Path], ctx: Context, overlay: Mapping[str, str] | None = None
+) -> BootConfig:
     if not ctx.grubenv:
         base = confs[0].parent.parent.parent
         for cand in (base / "grub2" / "grubenv", base / "grub" / "grubenv"):
             if cand.is_file():
-                ctx = _with_grubenv(ctx, cand)
+                ctx = _with_grubenv(ctx, cand, overlay)
                 break
-    sources = [Source(str(c), _read(c)) for c in confs]
+    sources = [Source(str(c), _read(c, overlay)) for c in confs]
     return frontend("bls").parse(sources, ctx)
 
 

@@ -1,0 +1,80 @@
+"""``lint --diff`` / ``--fix`` on boot files: the fixes each configuration gets (the I/O edge).
+
+Each boot path goes through the file that reads it (a drop-in through its ``default/grub``), every
+entry with the kernel the lint would give it, into :func:`memmap_lint.fix.plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memmap_lint.engine.bootlint import boot_inputs, owner
+from memmap_lint.engine.lint import Linter
+from memmap_lint.errors import LintError
+from memmap_lint.fix import Outcome, Target, plan, unified_diff
+from memmap_lint.report.output import atomic_write
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The fixes for one boot configuration read from ``path``."""
+
+    path: str
+    outcome: Outcome
+
+
+def plan_paths(
+    linter: Linter, paths: Sequence[str], kind: str | None, unsafe: bool
+) -> tuple[list[Planned], list[LintError]]:
+    """The fixes of every boot configuration named (each configuration once)."""
+    seen: set[Path] = set()
+    out: list[Planned] = []
+    errors: list[LintError] = []
+    for path in paths:
+        main, k = owner(Path(path), kind)
+        if main.resolve() in seen:
+            continue
+        seen.add(main.resolve())
+        try:
+            inputs = boot_inputs(main, str(main), k, linter.config, linter.captures, seen)
+        except LintError as exc:
+            errors.append(exc.located(str(main)))
+            continue
+        targets = [
+            Target(i, inp.boot, inp.kernel) for i, inp in enumerate(inputs) if inp.boot is not None
+        ]
+        out.append(Planned(str(main), plan(str(main), k, targets, unsafe)))
+    return out, errors
+
+
+def diff(planned: Sequence[Planned]) -> Iterator[str]:
+    """A unified diff of every file the fixes change."""
+    for p in planned:
+        for path, after in p.outcome.after.items():
+            yield unified_diff(path, p.outcome.before[path], after)
+
+
+def write(planned: Sequence[Planned]) -> None:
+    """Write every changed file atomically (mode and owner kept)."""
+    for p in planned:
+        for path, after in p.outcome.after.items():
+            atomic_write(path, [after])
+
+
+def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[str]:
+    """One line per fix applied (or that would be), and how many were left out and why."""
+    verb = "fixed" if wrote else "would fix"
+    hidden = 0
+    for p in planned:
+        for f in p.outcome.applied:
+            tag = "" if f.applicability == "safe" else " (unsafe)"
+            yield f"{p.path}: {verb} {f.code}{tag}: {f.title}\n"
+        for f in p.outcome.left:
+            if f.applicability != "safe" and not unsafe:
+                hidden += 1
+            else:
+                yield f"{p.path}: not fixed {f.code}: {f.title} (the edited file would not read back as intended)\n"
+    if hidden:
+        yield f"{hidden} more fix(es) available with --unsafe-fixes\n"

@@ -1,0 +1,297 @@
+"""The repairs whose right text is certain, one generator per kind.
+
+Each generator looks at one boot entry and yields :class:`Piece` s: the file edits and what they
+do to that entry's command line. Pieces with the same edits (one line feeding several entries)
+become one fix (:mod:`memmap_lint.fix.plan`), which is applied only if reading the edited files
+again gives every entry exactly the command line the pieces promise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from memmap_lint.bootconfig.dollars import LostDollar, escaped, index_of, lost_dollars, percent_form
+from memmap_lint.fix.model import SAFE, UNSAFE, Change, Edit, Target
+from memmap_lint.fix.where import remove, replace
+from memmap_lint.kernel.cmdline import Cmdline, Param, parse
+from memmap_lint.kernel.model import MAINLINE, RFC
+from memmap_lint.kernel.params import memmap_items, read_memmap_item, read_reserve_mem
+
+#: ``E820_MAP_NAME_SIZE`` (RFC) and ``RESERVE_MEM_NAME_SIZE`` (mm/memblock.c): 16 with the NUL.
+NAME_SIZE = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a fix, as seen from one entry."""
+
+    code: str
+    title: str
+    applicability: str
+    edits: tuple[Edit, ...]
+    change: Change
+    why: str = ""
+
+
+# ------------------------------------------------------------------ `$` (MM501)
+
+
+def _escaped(word: str, kind: str, quote: str) -> str | None:
+    """``word`` with every ``$`` written so that it reaches the kernel through ``kind``.
+
+    /etc/default/grub is sourced by sh (grub-mkconfig) and its value copied into grub.cfg, where
+    GRUB's lexer reads it again: ``\\\\\\$`` in double quotes or bare, ``\\$`` in single quotes.
+    grub.cfg is read by GRUB alone: ``\\$`` (double quotes do not protect ``$`` there).
+    """
+    if kind == "grub-default":
+        esc = "\\$" if quote == "'" else "\\\\\\$"
+    elif kind == "grub-cfg" and quote != "'":
+        esc = "\\$"
+    else:
+        return None
+    return escaped(word, esc)
+
+
+def _kernel_param(t: Target, line: Cmdline, lost: LostDollar) -> Param | None:
+    if lost.param in line.params:
+        return lost.param
+    return next(
+        (p for p in line.named("memmap") if t.view.entry.origin_at(p.start) == lost.origin), None
+    )
+
+
+def _same_as_dollar(intended: str, percent: str) -> bool:
+    """``parse_memmap_one`` does the same with both: ``$`` adds a RESERVED (2) range and returns
+    0 when the start is the piece's end; ``%`` with only ``+2`` and nothing left calls
+    ``e820__range_add(start, size, 2)`` too (arch/x86/kernel/e820.c, 6.1 and 6.12)."""
+    before = [_piece(x) for x in intended.partition("=")[2].split(",")]
+    after = [_piece(x) for x in percent.partition("=")[2].split(",")]
+    if len(before) != len(after):
+        return False
+    for b, a in zip(before, after, strict=True):
+        if b == a:
+            continue
+        if b[0] != "$" or a[0] != "%" or b[3] or a[3] or a[4] != (0, 2) or b[1:3] != a[1:3]:
+            return False
+    return True
+
+
+def _piece(text: str) -> tuple[str, int | None, int | None, str, tuple[int, int]]:
+    p = parse(f"memmap={text}").params[0]
+    item = read_memmap_item(p, text, 0, False)
+    size = item.size.value if item.size else None
+    start = item.start.value if item.start else None
+    return item.form, size, start, item.trailing, (item.old_type, item.new_type)
+
+
+def dollar(t: Target) -> Iterator[Piece]:
+    """MM501: the ``$`` escaped for the file's front end (safe); where no escape survives (BLS,
+    grubenv), ``memmap=nn%ss+2`` instead (unsafe: see ``why``)."""
+    v = t.view
+    line = parse(v.entry.cmdline)
+    for lost in lost_dollars(v, line):
+        param = _kernel_param(t, line, lost)
+        text = v.sources.get(lost.origin.path)
+        if param is None or text is None:
+            continue
+        a = index_of(text, lost.origin)
+        b = a + len(lost.word)
+        new = _escaped(lost.word, lost.path_kind, lost.quote)
+        if new is not None:
+            yield Piece(
+                "MM501",
+                f"escape the $ of {lost.intended} for {_front(lost.path_kind)}",
+                SAFE,
+                (Edit(lost.origin.path, a, b, new),),
+                Change(t.index, param.start, param.end, lost.intended),
+            )
+            continue
+        alt = percent_form(lost.intended)
+        if alt is None or lost.word != lost.intended or not _same_as_dollar(lost.intended, alt):
+            continue
+        yield Piece(
+            "MM501",
+            f"write {lost.intended} as {alt} (no $ for {_front(lost.path_kind)} to expand)",
+            UNSAFE,
+            (Edit(lost.origin.path, a, b, alt),),
+            Change(t.index, param.start, param.end, alt),
+            "the e820 reservation is the same (parse_memmap_one), but on BIOS boots the "
+            "decompressor's parse_memmap() (arch/x86/boot/compressed/kaslr.c) reads '%' as a "
+            "memory limit of nn for physical KASLR where '$' is a range to avoid",
+        )
+
+
+def _front(kind: str) -> str:
+    return {
+        "grub-default": "sh and GRUB",
+        "grub-cfg": "GRUB",
+        "bls": "blscfg",
+        "grubenv": "blscfg",
+    }.get(kind, kind)
+
+
+# ------------------------------------------------------------------ duplicates
+
+
+def duplicates(t: Target) -> Iterator[Piece]:
+    """Consumer parameters given twice: a ``ramoops.*`` module parameter is set once per
+    occurrence and the last one wins (kernel/params.c ``parse_args``), so the earlier ones do
+    nothing; an exact repeat of a ``reserve_mem=`` is refused with -EBUSY (mm/memblock.c
+    ``reserve_mem``), so it does nothing either. Removing them is safe."""
+    line = parse(t.view.entry.cmdline)
+    last: dict[str, Param] = {}
+    for p in line.params:
+        if p.key.startswith("ramoops."):
+            last[p.key] = p
+    for p in line.params:
+        if p.key.startswith("ramoops.") and last[p.key] is not p:
+            why = f"{p.raw} is replaced by the later {last[p.key].raw}"
+            yield from _removal(
+                t, p, "MM404" if p.key.endswith(("mem_address", "mem_size")) else "MM401", why
+            )
+    seen: set[str] = set()
+    for p in line.named("reserve_mem"):
+        if p.value is not None and p.value in seen:
+            yield from _removal(t, p, "MM203", f"{p.raw} repeats an earlier reserve_mem= (-EBUSY)")
+        elif p.value is not None:
+            seen.add(p.value)
+
+
+def _removal(t: Target, p: Param, code: str, why: str) -> Iterator[Piece]:
+    found = remove(t, p)
+    if found is not None:
+        edit, change = found
+        yield Piece(code, f"remove {p.raw}: {why}", SAFE, (edit,), change)
+
+
+# ------------------------------------------------------------------ renames (MM202, MM203)
+
+
+def _names(line: Cmdline, t: Target) -> list[tuple[Param, str]]:
+    """Region names as the dialect records them, with their parameter."""
+    out: list[tuple[Param, str]] = []
+    for p in line.named("reserve_mem"):
+        spec = read_reserve_mem(p, p.value)
+        if spec.name and t.kernel.dialect == MAINLINE:
+            out.append((p, spec.name))
+    if t.kernel.dialect == RFC:
+        for p in line.named("memmap"):
+            for item in memmap_items(p, True):
+                if item.form == "*" and item.name:
+                    out.append((p, item.name.split(",", 1)[0]))
+    return out
+
+
+def _short(name: str, taken: set[str]) -> str | None:
+    """A name of at most 15 bytes, not taken, made from ``name`` (its start, then a digit)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    for cut, suffix in [(NAME_SIZE - 1, "")] + [(NAME_SIZE - 2, str(d)) for d in range(2, 10)]:
+        base = raw[:cut].decode("utf-8", "ignore") + suffix
+        if base and base not in taken and len(base.encode("utf-8", "surrogateescape")) < NAME_SIZE:
+            return base
+    return None
+
+
+def renames(t: Target) -> Iterator[Piece]:
+    """MM202/MM203: a name of 16 bytes or more shortened, in the region and in every consumer
+    that names it (``ramoops.mem_name``, ``trace_instance=..@name``); a later duplicate renamed.
+    Unsafe: other software that looks the region up by name (``reserve_mem_find_by_name``) must
+    follow."""
+    line = parse(t.view.entry.cmdline)
+    named = _names(line, t)
+    taken = {n for _p, n in named}
+    seen: set[str] = set()
+    for p, name in named:
+        long = len(name.encode("utf-8", "surrogateescape")) >= NAME_SIZE
+        dup = name in seen
+        seen.add(name)
+        if not (long or dup) or "," in name:
+            continue
+        new = _short(name if long else name[: NAME_SIZE - 2] + "x", taken)
+        if new is None or not re.fullmatch(r"[A-Za-z0-9_.-]+", new):
+            continue
+        taken.add(new)
+        uses = [p] if dup else [p, *_consumers(line, name)]
+        edits: list[Edit] = []
+        changes: list[Change] = []
+        for q in uses:
+            found = replace(t, q, _renamed(q, name, new))
+            if found is None:
+                break
+            edits.append(found[0])
+            changes.append(found[1])
+        else:
+            code = "MM203" if dup else "MM202"
+            what = f"rename the region '{name}' to '{new}'" + ("" if dup else " and its consumers")
+            for c in changes:
+                yield Piece(
+                    code,
+                    what,
+                    UNSAFE,
+                    tuple(edits),
+                    c,
+                    "software that finds the region by name must use the new name",
+                )
+
+
+def _consumers(line: Cmdline, name: str) -> list[Param]:
+    out = [p for p in line.named("ramoops.mem_name") if p.value == name]
+    out += [p for p in line.named("trace_instance") if _target_re(name).search(p.raw)]
+    return out
+
+
+def _target_re(name: str) -> re.Pattern[str]:
+    return re.compile("@" + re.escape(name) + r"(?=[,^\s]|$)")
+
+
+def _renamed(p: Param, old: str, new: str) -> str:
+    if p.key == "reserve_mem":
+        return p.raw[: len(p.raw) - len(old)] + new if p.raw.endswith(old) else p.raw
+    if p.key == "memmap":
+        return re.sub(
+            r"(\*[^,:]*:)" + re.escape(old) + r"(?=,|$)", lambda m: m.group(1) + new, p.raw, count=1
+        )
+    if p.key == "ramoops.mem_name":
+        return f"{p.name}={new}"
+    return _target_re(old).sub("@" + new, p.raw)
+
+
+# ------------------------------------------------------------------ reserve_mem migration (MM105)
+
+
+def migration(t: Target) -> Iterator[Piece]:
+    """MM105 on 6.11+: ``memmap=nn*align:name`` (a memory limit of nn there) becomes
+    ``reserve_mem=nn:align:name``, which the consumers already naming the region find
+    (``reserve_mem_find_by_name``). Unsafe: the region moves (memblock allocates it, at an
+    address the RFC would not have chosen), so what it held before the reboot is not found."""
+    if t.kernel.dialect != MAINLINE or not t.kernel.has_reserve_mem:
+        return
+    line = parse(t.view.entry.cmdline)
+    for p in line.named("memmap"):
+        items = memmap_items(p, True)
+        wild = [i for i in items if i.form == "*" and i.name and i.size and i.align]
+        if not wild:
+            continue
+        rest = [i.text for i in items if i not in wild]
+        new = [f"reserve_mem={i.text.replace('*', ':', 1)}" for i in wild]
+        if any(read_reserve_mem(q, q.value).error for q in parse(" ".join(new)).params):
+            continue
+        text = " ".join(([f"{p.name}={','.join(rest)}"] if rest else []) + new)
+        found = replace(t, p, text)
+        if found is None:
+            continue
+        yield Piece(
+            "MM105",
+            f"replace {p.raw} by {text} (6.11+ has reserve_mem=; the wildcard is a memory limit there)",
+            UNSAFE,
+            (found[0],),
+            found[1],
+            "the region is allocated by memblock at another address: what it held is not found "
+            "after this reboot",
+        )
+
+
+#: Every kind, in the order their fixes are tried.
+KINDS: tuple[Callable[[Target], Iterator[Piece]], ...] = (dollar, duplicates, renames, migration)
