@@ -47,6 +47,19 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel SSH connections")
     add_collect_options(p, refresh=False)
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes for boot files as a unified diff; change nothing",
+    )
+    p.add_argument(
+        "--fix", action="store_true", help="apply the fixes to boot files, then lint again"
+    )
+    p.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix/--diff, also the fixes that change more than the defect",
+    )
     p.set_defaults(func=run)
 
 
@@ -80,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     results = []
     unreachable: list[bool] = []  # per inventory with --collect: not one host could be collected
     boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
+    if args.fix or args.diff:
+        errors.extend(apply_fixes(args, linter, boot_paths))
     if boot_paths:
         boot_results, boot_errors = lint_boot_paths(linter, boot_paths, args.kind)
         results.extend(boot_results)
@@ -114,14 +129,31 @@ def run(args: argparse.Namespace) -> int:
         print(str(err), file=sys.stderr)
     if not results and errors:
         return EXIT_ERROR
-    progress.stage("writing the report", None)
-    write_report(args, results, rules)
-    progress.close()
+    if not args.diff or args.output:
+        progress.stage("writing the report", None)
+        write_report(args, results, rules)
+        progress.close()
     if errors or (unreachable and all(unreachable)):
         return EXIT_ERROR
     threshold = rank(args.fail_on or config.fail_on or "warning")
     worst = max((rank(f.severity) for r in results for f in r.findings), default=0)
     return EXIT_FINDINGS if worst >= threshold else EXIT_CLEAN
+
+
+def apply_fixes(args: argparse.Namespace, linter: Any, boot_paths: list[str]) -> list[Any]:
+    """``--diff``: the fixes as a diff on stdout; ``--fix``: written. A line per fix on stderr."""
+    import sys
+
+    from memmap_lint.engine.fixes import diff, plan_paths, summary, write
+    from memmap_lint.report.output import write_output
+
+    planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
+    if args.diff:
+        write_output(diff(planned), None)
+    if args.fix and not args.diff:
+        write(planned)
+    sys.stderr.writelines(summary(planned, args.unsafe_fixes, args.fix and not args.diff))
+    return errors
 
 
 def write_report(args: argparse.Namespace, results: list[Any], rules: list[Any]) -> None:

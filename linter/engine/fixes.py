@@ -6,6 +6,7 @@ entry with the kernel the lint would give it, into :func:`memmap_lint.fix.plan`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from memmap_lint.engine.bootlint import boot_inputs, owner
 from memmap_lint.engine.lint import Linter
 from memmap_lint.errors import LintError
-from memmap_lint.fix import Outcome, Target, plan, unified_diff
+from memmap_lint.fix import SAFE, Outcome, Target, plan, unified_diff
 from memmap_lint.report.output import atomic_write
 
 
@@ -68,11 +69,14 @@ def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[s
     verb = "fixed" if wrote else "would fix"
     hidden = 0
     for p in planned:
-        for f in p.outcome.applied:
-            tag = "" if f.applicability == "safe" else " (unsafe)"
-            yield f"{p.path}: {verb} {f.code}{tag}: {f.title}\n"
+        lines = Counter(
+            f"{p.path}: {verb} {f.code}{'' if f.applicability == SAFE else ' (unsafe)'}: {f.title}"
+            for f in p.outcome.applied
+        )
+        for line, n in lines.items():
+            yield f"{line}{f' ({n} places)' if n > 1 else ''}\n"
         for f in p.outcome.left:
-            if f.applicability != "safe" and not unsafe:
+            if f.applicability != SAFE and not unsafe:
                 hidden += 1
             else:
                 yield f"{p.path}: not fixed {f.code}: {f.title} (the edited file would not read back as intended)\n"

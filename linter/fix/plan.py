@@ -62,12 +62,28 @@ def _conflict(chosen: Sequence[Fix]) -> bool:
 
 
 def edited(sources: Mapping[str, str], edits: set[Edit]) -> dict[str, str]:
-    """The new text of every file the edits touch."""
+    """The new text of every file the edits touch (a grubenv keeps its size: see _padded)."""
     out: dict[str, str] = {}
     for path in sorted({e.path for e in edits}):
         spans = [(e.start, e.end, e.text) for e in edits if e.path == path]
-        out[path] = apply_spans(sources[path], spans)
+        new = apply_spans(sources[path], spans)
+        if path.rsplit("/", 1)[-1] == "grubenv":
+            new = _padded(sources[path], new)
+        out[path] = new
     return out
+
+
+def _padded(before: str, after: str) -> str:
+    """A grubenv is a fixed-size block padded with ``#`` (grub-core/lib/envblk.c; grub-editenv
+    writes 1024 bytes): the edit's growth is taken from, or given back to, the padding (a fix
+    that needs more than the padding is not proven: :func:`proves`)."""
+    grow = _size(after) - _size(before)
+    pad = len(after) - len(after.rstrip("#"))
+    if grow > 0 and pad >= grow:
+        return after[: len(after) - grow]
+    if grow < 0:
+        return after + "#" * -grow
+    return after
 
 
 def expected(targets: Sequence[Target], changes: set[Change]) -> list[str]:
@@ -80,6 +96,10 @@ def expected(targets: Sequence[Target], changes: set[Change]) -> list[str]:
     ]
 
 
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
 def _same(a: str, b: str) -> bool:
     return a.split() == b.split()
 
@@ -88,6 +108,8 @@ def proves(path: str, kind: str | None, targets: Sequence[Target], chosen: Seque
     """Whether the edited files, read again, give every entry the promised command line."""
     sources = targets[0].view.sources
     overlay = edited(sources, _edits(chosen))
+    if any(_size(overlay[p]) != _size(sources[p]) for p in overlay if p.endswith("grubenv")):
+        return False
     try:
         again: BootConfig = load_boot_config(Path(path), kind, overlay=overlay)
     except LintError:
@@ -100,16 +122,18 @@ def proves(path: str, kind: str | None, targets: Sequence[Target], chosen: Seque
 
 
 def _entries(config: BootConfig, targets: Sequence[Target]) -> list[str] | None:
-    """The re-read entries' command lines in the targets' order (by title and id)."""
-    by_key = {(e.title, e.id): e.cmdline for e in config.entries}
+    """The re-read entries' command lines in the targets' order (entries keep their places)."""
+    before = targets[0].view.config.entries
+    if len(config.entries) != len(before):
+        return None
     out: list[str] = []
     for t in targets:
-        if t.view.entry.kind == "none":
+        if t.view.entry not in before:
             return None
-        got = by_key.get((t.view.entry.title, t.view.entry.id))
-        if got is None:
+        again = config.entries[before.index(t.view.entry)]
+        if (again.title, again.id) != (t.view.entry.title, t.view.entry.id):
             return None
-        out.append(got)
+        out.append(again.cmdline)
     return out
 
 

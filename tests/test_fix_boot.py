@@ -1,0 +1,178 @@
+"""``lint --diff`` / ``--fix`` on real-shaped boot files, checked with the real tools.
+
+Every fixed /etc/default/grub is sourced by dash (as grub-mkconfig does) and every fixed grub.cfg
+passes grub-script-check (GRUB's own parser); the command line each entry gets after the fix is
+simulated and compared with what the author meant before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from memmap_lint.bootconfig import load_boot_config
+from memmap_lint.captures.parse import load_capture
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import simulate
+
+FIX = Path(__file__).parent / "fixtures" / "boot"
+CAPTURE = Path(__file__).parent / "fixtures" / "e820" / "asus-f2a85-m-7g.txt"
+DASH = shutil.which("dash")
+GRUB_SCRIPT_CHECK = shutil.which("grub-script-check")
+needs_tools = pytest.mark.skipif(
+    (DASH is None or GRUB_SCRIPT_CHECK is None) and not os.environ.get("CI"),
+    reason="needs dash and grub-script-check (.ci/install-bootfiles.sh)",
+)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memmap_lint.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def codes(p: subprocess.CompletedProcess[str]) -> list[str]:
+    assert p.returncode in (0, 1), p.stderr
+    return [f["code"] for f in json.loads(p.stdout)["findings"]]
+
+
+def dash_value(path: Path, name: str) -> str:
+    assert DASH is not None
+    out = subprocess.run(
+        [DASH, "-c", f'. "$1"; printf %s "${name}"', "sh", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout
+
+
+def grub_check(path: Path) -> None:
+    assert GRUB_SCRIPT_CHECK is not None
+    subprocess.run([GRUB_SCRIPT_CHECK, str(path)], check=True, capture_output=True)
+
+
+def e820(cmdline: str, release: str) -> list[tuple[int, int, int]]:
+    cap = load_capture(str(CAPTURE))
+    sim = simulate(cap.entries, cmdline, kernel_for(release), cap.setup_data)
+    return [(e.start, e.size, e.type) for e in sim.table]
+
+
+@needs_tools
+def test_dollar_in_default_grub_and_grub_cfg(tmp_path: Path) -> None:
+    shutil.copytree(FIX / "debian12", tmp_path, dirs_exist_ok=True)
+    grub = tmp_path / "etc" / "default" / "grub"
+    cfg = tmp_path / "boot" / "grub" / "grub.cfg"
+    grub.chmod(0o640)
+    before = {p: p.read_bytes() for p in (grub, cfg)}
+    paths = ("etc/default/grub", "boot/grub/grub.cfg")
+
+    shown = cli("--diff", *paths, cwd=tmp_path)
+    assert shown.returncode == 1, shown.stderr  # exit as lint: MM501 is there
+    assert '+GRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=4G\\\\\\$12G"' in shown.stdout
+    assert "memmap=4G\\$12G\n" in shown.stdout  # grub.cfg's spelling
+    assert all(p.read_bytes() == b for p, b in before.items())  # --diff changes nothing
+
+    assert "MM501" in codes(cli("--format", "json", *paths, cwd=tmp_path))
+    fixed = cli("--fix", "--format", "json", *paths, cwd=tmp_path)
+    assert "fixed MM501" in fixed.stderr
+    assert "MM501" not in codes(fixed)  # the lint after the fix
+    assert stat.S_IMODE(grub.stat().st_mode) == 0o640
+
+    # sh keeps one backslash for GRUB, GRUB gives the kernel the $.
+    assert dash_value(grub, "GRUB_CMDLINE_LINUX_DEFAULT") == "quiet memmap=4G\\$12G"
+    grub_check(cfg)
+    for entry in load_boot_config(cfg).entries:
+        if "recovery" not in entry.title:  # recovery entries never had it (MM502)
+            assert entry.cmdline.endswith(" quiet memmap=4G$12G"), entry.title
+    # The kernel does with the fixed line exactly what the author meant.
+    meant = "ro console=ttyS0,115200n8 quiet memmap=4G$12G"
+    got = load_boot_config(cfg).entries[0].cmdline.split(" ", 2)[2]
+    assert e820(got, "6.1.0-28-amd64") == e820(meant, "6.1.0-28-amd64")
+    assert cli("--diff", *paths, cwd=tmp_path).stdout == ""  # nothing left to fix
+
+
+def test_bls_dollar_has_only_the_unsafe_percent_form(tmp_path: Path) -> None:
+    shutil.copytree(FIX / "rhel8", tmp_path, dirs_exist_ok=True)
+    env = tmp_path / "boot" / "grub2" / "grubenv"
+    size = env.stat().st_size
+    safe = cli("--diff", "boot/loader/entries", cwd=tmp_path)
+    assert safe.stdout == ""
+    assert "1 more fix(es) available with --unsafe-fixes" in safe.stderr
+    fixed = cli("--fix", "--unsafe-fixes", "--format", "json", "boot/loader/entries", cwd=tmp_path)
+    assert "fixed MM501 (unsafe)" in fixed.stderr
+    assert "MM501" not in codes(fixed)
+    assert env.stat().st_size == size == 1024  # the environment block keeps its size
+    assert "memmap=4G%12G+2\n" in env.read_text()
+    # parse_memmap_one: the % form adds the same reserved range as the $ form.
+    assert e820("memmap=4G%12G+2", "4.18.0") == e820("memmap=4G$12G", "4.18.0")
+
+
+def _cfg(tmp_path: Path, release: str, params: str) -> Path:
+    """The debian12 grub.cfg booting ``release`` with ``params`` instead of its memmap=."""
+    text = (FIX / "debian12" / "boot" / "grub" / "grub.cfg").read_text()
+    for old in ("6.1.0-28-amd64", "6.1.0-27-amd64"):
+        text = text.replace(old, release)
+    text = text.replace("memmap=4G$12G", params)
+    cfg = tmp_path / "boot" / "grub" / "grub.cfg"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(text)
+    return cfg
+
+
+@needs_tools
+def test_duplicate_ramoops_parameters_collapse(tmp_path: Path) -> None:
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    grub = d / "grub"
+    grub.write_text(
+        'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet ramoops.mem_name=old '
+        'reserve_mem=8M:4096:oops ramoops.mem_name=oops"\nGRUB_CMDLINE_LINUX=""\n'
+    )
+    fixed = cli("--fix", "etc/default/grub", cwd=tmp_path)
+    assert "fixed MM401: remove ramoops.mem_name=old" in fixed.stderr
+    assert dash_value(grub, "GRUB_CMDLINE_LINUX_DEFAULT") == (
+        "quiet reserve_mem=8M:4096:oops ramoops.mem_name=oops"
+    )
+
+
+@needs_tools
+def test_rename_too_long_name_with_its_consumers_is_unsafe(tmp_path: Path) -> None:
+    cfg = _cfg(
+        tmp_path,
+        "6.12.0-1-amd64",
+        "reserve_mem=8M:4096:pstore_oops_buffer ramoops.mem_name=pstore_oops_buffer",
+    )
+    assert cli("--fix", "boot/grub/grub.cfg", cwd=tmp_path).stdout.count("MM202")
+    assert "pstore_oops_buffer" in cfg.read_text()  # unsafe: not without the flag
+    fixed = cli("--fix", "--unsafe-fixes", "--format", "json", "boot/grub/grub.cfg", cwd=tmp_path)
+    assert "rename the region 'pstore_oops_buffer' to 'pstore_oops_buf'" in fixed.stderr
+    assert not {"MM202", "MM401"} & set(codes(fixed))
+    grub_check(cfg)
+    line = load_boot_config(cfg).entries[0].cmdline
+    assert "reserve_mem=8M:4096:pstore_oops_buf ramoops.mem_name=pstore_oops_buf" in line
+
+
+@needs_tools
+def test_wildcard_migrates_to_reserve_mem_on_6_12(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, "6.12.0-1-amd64", "memmap=12M*4096:oops ramoops.mem_name=oops")
+    before = cli("--format", "json", "boot/grub/grub.cfg", cwd=tmp_path)
+    assert "MM105" in codes(before)
+    fixed = cli("--fix", "--unsafe-fixes", "--format", "json", "boot/grub/grub.cfg", cwd=tmp_path)
+    assert "fixed MM105 (unsafe)" in fixed.stderr
+    assert "MM105" not in codes(fixed)
+    grub_check(cfg)
+    line = load_boot_config(cfg).entries[0].cmdline
+    assert line.endswith(" quiet reserve_mem=12M:4096:oops ramoops.mem_name=oops")
+    # The memory limit the wildcard set on 6.12 is gone: the firmware's RAM is all there.
+    assert e820(line.split(" ", 1)[1], "6.12.0-1-amd64") == e820("", "6.12.0-1-amd64")
