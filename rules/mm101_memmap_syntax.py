@@ -36,18 +36,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, read_reserve_mem
-from memmap_lint.kernel.sizes import human, memparse
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    continuations,
-    items,
-    piece_pitfalls,
-    reserve_mem_pitfalls,
-    swallowing,
-    value_offset,
+from memmap_lint.kernel.cmdline import Param, swallowing
+from memmap_lint.kernel.misread import piece_pitfalls, reserve_mem_pitfalls
+from memmap_lint.kernel.names import name_tails
+from memmap_lint.kernel.params import (
+    ADD_FORMS,
+    MemmapItem,
+    kernel_items,
+    read_mem,
+    read_reserve_mem,
 )
+from memmap_lint.kernel.sizes import human
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM101"
 NAME = "memmap-syntax"
@@ -76,8 +76,8 @@ def _memmap(ctx: HostContext, param: Param) -> Iterator[Hit]:
             severity="warning",
         )
         return
-    pieces = items(ctx.kernel, param)
-    skip = continuations(ctx.kernel, pieces)
+    pieces = kernel_items(param, ctx.kernel)
+    skip = name_tails(ctx.kernel, pieces)
     quoted = swallowing(ctx.cmdline) == param
     for item in pieces:
         if item.offset in skip or (quoted and any(c.isspace() for c in item.trailing)):
@@ -191,14 +191,15 @@ def _mem(param: Param) -> Iterator[Hit]:
             severity="warning",
         )
         return
-    parsed = memparse(param.value)
+    parsed = read_mem(param).parsed
+    assert parsed is not None
     if not parsed.consumed:
         yield Hit(
             f"{param.raw}: no number, so the kernel reads 0 and refuses it (-EINVAL, "
             "\"Malformed early option 'mem'\"): no limit is applied, yet the map is marked "
             "user-defined. Write mem=<size> such as mem=4G, or remove it.",
             param=param,
-            offset=value_offset(param),
+            offset=param.value_offset,
         )
 
 
@@ -216,7 +217,7 @@ def _reserve_mem(param: Param) -> Iterator[Hit]:
     spec = read_reserve_mem(param, value)
     if spec.error is None or reserve_mem_pitfalls(spec, value):
         return  # valid, or MM102 explains the misread number
-    base = value_offset(param)
+    base = param.value_offset
     if spec.size is None or not spec.size.consumed:
         where, why = base, "there is no size"
     elif spec.error.startswith("no ':' after the size"):

@@ -35,18 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, read_reserve_mem
-from memmap_lint.kernel.sizes import Parsed, human, memparse
+from memmap_lint.kernel.misread import piece_pitfalls, pitfall, reserve_mem_pitfalls
+from memmap_lint.kernel.panics import wrapping_entries
+from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, read_mem, read_reserve_mem
+from memmap_lint.kernel.sizes import Parsed, human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    bug_on_update,
-    owned_pieces,
-    piece_pitfalls,
-    pitfall,
-    reserve_mem_pitfalls,
-    value_offset,
-    wrapping_entries,
-)
+from memmap_lint.rules._cmdline_common import owned_pieces
 
 CODE = "MM102"
 NAME = "size-pitfall"
@@ -57,7 +51,9 @@ _TYPE_NAMES = {"@": "usable RAM", "#": "ACPI data", "$": "reserved", "!": "persi
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    wrapping = {it.offset for _, it in wrapping_entries(ctx)}  # MM110 explains them
+    wrapping = {
+        it.offset for _, it in wrapping_entries(ctx.cmdline, ctx.kernel, ctx.sim)
+    }  # MM110 explains them
     for param in ctx.cmdline.params:
         if param.key == "memmap" and param.value is not None:
             for _, item in owned_pieces(ctx, param):
@@ -70,7 +66,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
 
 
 def _piece(param: Param, item: MemmapItem) -> Iterator[Hit]:
-    if bug_on_update(item):
+    if item.hits_update_bug:
         return  # MM110 reports the BUG and the type truncation that caused it
     shown = f"memmap={item.text}"
     for number, why in piece_pitfalls(item):
@@ -112,7 +108,9 @@ def _outcome(item: MemmapItem, number: Parsed) -> str:
 
 
 def _mem(param: Param, value: str) -> Iterator[Hit]:
-    number = memparse(value)
+    number = read_mem(param).parsed
+    if number is None:
+        return
     why = pitfall(value, number, "the size")
     if why is None or number.value != 0:
         return  # a non-zero limit is MM109's, which explains the misreading
@@ -120,7 +118,7 @@ def _mem(param: Param, value: str) -> Iterator[Hit]:
         f"{param.raw}: {why}; mem= of 0 is refused (-EINVAL, \"Malformed early option 'mem'\"): "
         "no limit is applied.",
         param=param,
-        offset=value_offset(param) + number.start,
+        offset=param.value_offset + number.start,
     )
 
 
@@ -140,5 +138,5 @@ def _reserve_mem(param: Param, value: str) -> Iterator[Hit]:
         yield Hit(
             f"{param.raw}: {why}; {outcome}",
             param=param,
-            offset=value_offset(param) + number.start,
+            offset=param.value_offset + number.start,
         )

@@ -29,16 +29,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, read_reserve_mem
-from memmap_lint.kernel.sizes import Parsed, memparse
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    continuations,
-    items,
-    pitfall,
-    reserve_mem_pitfalls,
-    value_offset,
+from memmap_lint.kernel.misread import pitfall, reserve_mem_pitfalls
+from memmap_lint.kernel.names import name_tails
+from memmap_lint.kernel.params import (
+    ADD_FORMS,
+    MemmapItem,
+    kernel_items,
+    read_mem,
+    read_reserve_mem,
 )
+from memmap_lint.kernel.sizes import Parsed
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM103"
 NAME = "zero-size"
@@ -55,8 +56,8 @@ def _written(text: str, number: Parsed) -> str:
 def check(ctx: HostContext) -> Iterator[Hit]:
     for param in ctx.cmdline.params:
         if param.key == "memmap" and param.value is not None:
-            pieces = items(ctx.kernel, param)
-            skip = continuations(ctx.kernel, pieces)
+            pieces = kernel_items(param, ctx.kernel)
+            skip = name_tails(ctx.kernel, pieces)
             for item in pieces:
                 if item.offset not in skip:
                     hit = _piece(param, item)
@@ -102,15 +103,20 @@ def _piece(param: Param, item: MemmapItem) -> Hit | None:
 
 def _mem(param: Param) -> Hit | None:
     assert param.value is not None
-    number = memparse(param.value)
-    if not number.consumed or number.value != 0 or pitfall(param.value, number, "") is not None:
+    number = read_mem(param).parsed
+    if (
+        number is None
+        or not number.consumed
+        or number.value != 0
+        or pitfall(param.value, number, "") is not None
+    ):
         return None  # MM101 (no number) or MM102 (misread)
     return Hit(
         f"{param.raw}: {_written(param.value, number)}; parse_memopt() refuses it (-EINVAL, "
         "\"Malformed early option 'mem'\"): no limit is applied, but the map is marked "
         "user-defined. Remove it (there is no 'no limit' value).",
         param=param,
-        offset=value_offset(param),
+        offset=param.value_offset,
     )
 
 
@@ -125,5 +131,5 @@ def _reserve_mem(param: Param, value: str) -> Hit | None:
         f"{param.raw}: {_written(value, size)}; reserve_mem() returns -EINVAL (no message up to "
         "at least 6.12) and nothing is reserved. Give the size, e.g. reserve_mem=12M:4096:oops.",
         param=param,
-        offset=value_offset(param),
+        offset=param.value_offset,
     )

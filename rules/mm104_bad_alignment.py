@@ -30,15 +30,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.misread import pitfall, reserve_mem_pitfalls
 from memmap_lint.kernel.params import SMP_CACHE_BYTES, read_reserve_mem
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    owned_pieces,
-    pitfall,
-    reserve_mem_pitfalls,
-    value_offset,
-)
+from memmap_lint.rules._cmdline_common import owned_pieces
 
 CODE = "MM104"
 NAME = "bad-alignment"
@@ -110,7 +106,7 @@ def _reserve_mem(param: Param, value: str) -> Hit | None:
     if reserve_mem_pitfalls(spec, value):
         return None  # MM102
     align = spec.align.value
-    at = value_offset(param) + spec.align.start
+    at = param.value_offset + spec.align.start
     if not _power_of_two(align):
         extra = (
             f" (below {SMP_CACHE_BYTES} it becomes {SMP_CACHE_BYTES})"

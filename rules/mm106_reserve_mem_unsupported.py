@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.names import reserve_mem_params
 from memmap_lint.kernel.params import read_reserve_mem
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import reserve_mem_params
 
 CODE = "MM106"
 NAME = "reserve-mem-unsupported"

@@ -35,17 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.misread import pitfall, unit_only
 from memmap_lint.kernel.model import RFC
-from memmap_lint.kernel.params import MemmapItem
-from memmap_lint.kernel.sizes import Parsed, human, memparse
+from memmap_lint.kernel.params import MemmapItem, read_mem
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    firmware_ram,
-    owned_pieces,
-    pitfall,
-    unit_only,
-    value_offset,
-)
+from memmap_lint.rules._cmdline_common import owned_pieces
 
 CODE = "MM109"
 NAME = "memory-limit"
@@ -96,8 +91,8 @@ def _effect(ctx: HostContext, limit: int) -> str:
     sim = ctx.sim
     if sim is None:
         return effect
-    total = firmware_ram(sim)
-    kept = firmware_ram(sim, limit)
+    total = sim.firmware_ram()
+    kept = sim.firmware_ram(limit)
     effect += f": {human(kept)} of the {human(total)} of RAM in this machine's map remain"
     if sim.panic:
         effect += f" (the simulated boot stops: {sim.panic})"
@@ -138,8 +133,8 @@ def _memmap(ctx: HostContext, param: Param, item: MemmapItem) -> Hit:
 
 def _mem(ctx: HostContext, param: Param) -> Hit | None:
     assert param.value is not None
-    number: Parsed = memparse(param.value)
-    if number.value == 0:
+    number = read_mem(param).parsed
+    if number is None or number.value == 0:
         return None  # MM101, MM102 or MM103
     misread = pitfall(param.value, number, "the size")
     limit = number.value
@@ -160,7 +155,7 @@ def _mem(ctx: HostContext, param: Param) -> Hit | None:
         return Hit(
             "critical: " + message,
             param=param,
-            offset=value_offset(param),
+            offset=param.value_offset,
             severity="error",
         )
-    return Hit(message, param=param, offset=value_offset(param))
+    return Hit(message, param=param, offset=param.value_offset)

@@ -28,21 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.model import RFC
-from memmap_lint.kernel.params import MemmapItem
-from memmap_lint.kernel.sizes import U64, human
+from memmap_lint.kernel.e820 import U32
+from memmap_lint.kernel.misread import pitfall, written
+from memmap_lint.kernel.panics import short_exactmap, update_bugs, wrapped_regions, wrapping_entries
+from memmap_lint.kernel.simulate import PANIC_INVALID_MAP as PANIC
+from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import (
-    PANIC,
-    U32,
-    appends,
-    bug_on_update,
-    items,
-    pitfall,
-    wrapping_entries,
-    written,
-)
 
 CODE = "MM110"
 NAME = "kernel-bug-trigger"
@@ -51,34 +42,26 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    flat: list[tuple[Param, MemmapItem]] = [
-        (p, item) for p in ctx.cmdline.named("memmap") for item in items(ctx.kernel, p)
-    ]
-    for param, item in flat:
-        if bug_on_update(item):
-            shown = f"memmap={item.text}"
-            cut = [
-                written(item.text, raw)
-                for raw in (item.old_raw, item.new_raw)
-                if raw is not None and raw.value > U32
-            ]
-            why = f" (the kernel keeps the low 32 bits of {' and '.join(cut)})" if cut else ""
-            yield Hit(
-                f"critical: {shown}: old and new type are both {item.old_type}{why}, so "
-                "e820__range_update() hits BUG_ON(old_type == new_type) and the kernel stops at "
-                f"boot. Use two different types, or memmap={item.text.split('-')[0]}+"
-                f"{item.new_type} to add a range of type {item.new_type}.",
-                param=param,
-                offset=item.offset,
-                text=shown,
-            )
-    sim = ctx.sim
-    if sim is not None and sim.panic != PANIC:
-        return  # the simulated boot gets past e820__finish_early_params()
-    last = max((i for i, (_, it) in enumerate(flat) if it.form == "exactmap"), default=-1)
-    found = False
-    for param, item in wrapping_entries(ctx):
-        found = True
+    line, kernel, sim = ctx.cmdline, ctx.kernel, ctx.sim
+    for param, item in update_bugs(line, kernel):
+        shown = f"memmap={item.text}"
+        cut = [
+            written(item.text, raw)
+            for raw in (item.old_raw, item.new_raw)
+            if raw is not None and raw.value > U32
+        ]
+        why = f" (the kernel keeps the low 32 bits of {' and '.join(cut)})" if cut else ""
+        yield Hit(
+            f"critical: {shown}: old and new type are both {item.old_type}{why}, so "
+            "e820__range_update() hits BUG_ON(old_type == new_type) and the kernel stops at "
+            f"boot. Use two different types, or memmap={item.text.split('-')[0]}+"
+            f"{item.new_type} to add a range of type {item.new_type}.",
+            param=param,
+            offset=item.offset,
+            text=shown,
+        )
+    wrapping = wrapping_entries(line, kernel, sim)
+    for param, item in wrapping:
         assert item.start is not None and item.size is not None
         start, size = item.start.value, item.size.value
         shown = f"memmap={item.text}"
@@ -96,36 +79,29 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             offset=item.offset,
             text=shown,
         )
-    appended = sum(1 for index, (_, it) in enumerate(flat) if index > last and appends(it))
-    splits = any(
-        it.form == "%" and not it.trailing and appends(it) is None
-        for index, (_, it) in enumerate(flat)
-        if index > last
-    )
-    if found:
+    if wrapping:
         return
-    if last >= 0 and appended < 2 and (not splits or sim is not None):
-        param, item = flat[last]
+    short = short_exactmap(line, kernel, sim)
+    if short is not None:
+        n = short.appended
         yield Hit(
-            f"critical: memmap=exactmap drops the firmware map and only {appended} "
-            f"{'entry follows' if appended == 1 else 'entries follow'}; the sanitize needs at "
+            f"critical: memmap=exactmap drops the firmware map and only {n} "
+            f"{'entry follows' if n == 1 else 'entries follow'}; the sanitize needs at "
             f"least two, so the kernel panics with '{PANIC}'. After exactmap list every usable "
             "range (memmap=exactmap,640K@0,<size>@1M,...).",
-            param=param,
-            offset=item.offset,
-            text=f"memmap={item.text}",
+            param=short.param,
+            offset=short.item.offset,
+            text=f"memmap={short.item.text}",
         )
         return
-    if sim is not None and ctx.kernel.dialect == RFC:
-        for region in sim.regions:
-            if region.start is not None and region.start + region.size > U64:
-                yield Hit(
-                    f"critical: memmap={region.text}: the RFC's search wrapped below 0 and returned "
-                    f"{region.start:#x}; the reserved entry ends past 2^64 and the kernel panics "
-                    f"with '{PANIC}'. The wildcard's size is larger than the RAM entry it searched "
-                    "(the RFC patch's memmap_named()).",
-                    param=region.param,
-                    offset=region.offset,
-                    text=f"memmap={region.text}",
-                )
-                return
+    for region in wrapped_regions(sim, kernel)[:1]:
+        assert region.start is not None
+        yield Hit(
+            f"critical: memmap={region.text}: the RFC's search wrapped below 0 and returned "
+            f"{region.start:#x}; the reserved entry ends past 2^64 and the kernel panics "
+            f"with '{PANIC}'. The wildcard's size is larger than the RAM entry it searched "
+            "(the RFC patch's memmap_named()).",
+            param=region.param,
+            offset=region.offset,
+            text=f"memmap={region.text}",
+        )

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import isspace, parse
+from memmap_lint.kernel.cmdline import isspace, open_quote, parse, swallowing
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import open_quote, swallowing
 
 CODE = "MM111"
 NAME = "unbalanced-quote"

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import isspace
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import named
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import named_pieces
 
 CODE = "MM201"
 NAME = "name-empty"
@@ -36,15 +36,12 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    for req in named_pieces(ctx.cmdline, ctx.kernel):
-        assert req.name is not None
-        data = req.name.encode("utf-8", "surrogateescape").decode("latin-1")
-        if req.kind != "reserve_mem" and data:
-            continue  # the RFC only refuses an empty name
-        if data and not all(isspace(c) for c in data):
+    for req in named(ctx.cmdline, ctx.kernel):
+        faults = req.faults
+        if "empty" not in faults and "blank" not in faults:
             continue
-        blank = "empty" if not data else "only whitespace"
-        if req.kind == "reserve_mem":
+        blank = "empty" if "empty" in faults else "only whitespace"
+        if req.kind == RESERVE_MEM:
             effect = (
                 "reserve_mem() needs a name with a visible character and returns -EINVAL "
                 "(no message up to at least 6.12): nothing is reserved"

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import named
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import RFC_NAME_SIZE, named_pieces
 
 CODE = "MM202"
 NAME = "name-too-long"
@@ -37,12 +38,11 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    for req in named_pieces(ctx.cmdline, ctx.kernel):
-        assert req.name is not None
-        length = len(req.name.encode("utf-8", "surrogateescape"))
-        if length < RFC_NAME_SIZE:
+    for req in named(ctx.cmdline, ctx.kernel):
+        if req.name is None or "too-long" not in req.faults:
             continue
-        if req.kind == "reserve_mem":
+        length = len(req.name.encode("utf-8", "surrogateescape"))
+        if req.kind == RESERVE_MEM:
             effect = (
                 "reserve_mem() rejects the whole parameter (-EINVAL, no message up to at least "
                 "6.12): nothing is reserved"

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import REJECTED, SHADOWED, requests
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import requests
 
 CODE = "MM203"
 NAME = "duplicate-name"
@@ -35,9 +36,9 @@ NEEDS_E820 = False
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     for req in requests(ctx.cmdline, ctx.kernel, ctx.sim):
-        if req.first is None or req.fate not in ("shadowed", "rejected"):
+        if req.first is None or req.fate not in (SHADOWED, REJECTED):
             continue
-        if req.kind == "reserve_mem":
+        if req.kind == RESERVE_MEM:
             effect = (
                 "reserve_mem() returns -EBUSY (no message up to at least 6.12): nothing is "
                 "reserved for it"

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import requests
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import requests
 
 CODE = "MM204"
 NAME = "too-many-regions"
@@ -36,18 +37,18 @@ NEEDS_E820 = False
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     for req in requests(ctx.cmdline, ctx.kernel, ctx.sim):
-        if req.kind == "reserve_mem" and req.fate == "rejected" and req.first is None:
+        if not req.full:
+            continue
+        if req.kind == RESERVE_MEM:
             effect = (
                 "reserve_mem() finds its 8 slots used and returns -EBUSY before reading the "
                 "value (no message up to at least 6.12): nothing is reserved"
             )
-        elif req.kind != "reserve_mem" and req.fate == "unnamed" and "full" in req.why:
+        else:
             effect = (
                 f"the RFC's 8 name slots are used: the {human(req.size)} is reserved but gets no "
                 "name, so nobody can find it"
             )
-        else:
-            continue
         yield Hit(
             f"{req.text}: more than 8 named regions; {effect}. Use at most 8.",
             param=req.param,

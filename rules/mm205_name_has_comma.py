@@ -30,11 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.model import RESERVE_MEM, RFC
+from memmap_lint.kernel.names import name_tails, named
 from memmap_lint.kernel.params import ADD_FORMS, MemmapItem, memmap_items
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._cmdline_common import continuations, named_pieces
 
 CODE = "MM205"
 NAME = "name-has-comma"
@@ -71,7 +71,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if ctx.kernel.dialect == RFC:
         for param in ctx.cmdline.named("memmap"):
             pieces = memmap_items(param, wildcard=True)
-            owned = continuations(ctx.kernel, pieces)
+            owned = name_tails(ctx.kernel, pieces)
             head: MemmapItem | None = None
             for item in pieces:
                 if item.offset not in owned:
@@ -92,8 +92,8 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                     severity=None if harmful else "warning",
                 )
     if ctx.kernel.has_reserve_mem:
-        for req in named_pieces(ctx.cmdline, ctx.kernel):
-            if req.kind != "reserve_mem" or req.name is None or "," not in req.name:
+        for req in named(ctx.cmdline, ctx.kernel):
+            if req.kind != RESERVE_MEM or req.name is None or "," not in req.name:
                 continue
             yield Hit(
                 f"{req.text}: reserve_mem= takes one region and keeps the comma: the name is "

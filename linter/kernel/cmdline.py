@@ -48,6 +48,11 @@ class Param:
         """The name as the kernel matches it (``-`` and ``_`` are the same)."""
         return normalize_name(self.name)
 
+    @property
+    def value_offset(self) -> int:
+        """Where the value starts in the command line (the token's start without ``=``)."""
+        return self.value_start if self.value_start is not None else self.start
+
 
 @dataclass(frozen=True, slots=True)
 class Cmdline:
@@ -73,6 +78,25 @@ class Cmdline:
         """The occurrence that wins for a module/core parameter (the last one)."""
         found = self.named(name)
         return found[-1] if found else None
+
+
+def open_quote(text: str) -> int | None:
+    """Index of the ``"`` left open at the end of ``text`` as ``next_arg()`` toggles quotes."""
+    in_quote = False
+    opened: int | None = None
+    for i, c in enumerate(text):
+        if c == '"':
+            in_quote = not in_quote
+            opened = i if in_quote else None
+    return opened if in_quote else None
+
+
+def swallowing(cmdline: Cmdline) -> Param | None:
+    """The parameter that an unclosed quote turned into the rest of the line."""
+    at = open_quote(cmdline.text)
+    if at is None:
+        return None
+    return next((p for p in (*cmdline.params, *cmdline.init_args) if p.start <= at < p.end), None)
 
 
 def utf8(text: str) -> bytes:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memmap_lint.kernel.cmdline import Cmdline, Param
-from memmap_lint.kernel.e820 import Entry
+from memmap_lint.kernel.e820 import RAM, Entry, sanitized
 
 #: Region statuses of the JSON contract (the JSON report contract in README.md).
 PLACED = "placed"
@@ -20,6 +20,10 @@ STOCK = "stock"
 RFC = "rfc"
 MAINLINE = "mainline"
 DIALECTS = (STOCK, RFC, MAINLINE)
+
+#: Region kinds: the RFC's wildcard table (``memmap_named()``) and mainline's reserve_mem table.
+WILDCARD = "memmap-wildcard"
+RESERVE_MEM = "reserve_mem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,11 @@ class Simulation:
             if r.name == name and r.start is not None and r.size and r.status == PLACED:
                 return r
         return None
+
+    def firmware_ram(self, below: int = 1 << 64) -> int:
+        """Bytes of RAM in the sanitized firmware map below ``below``."""
+        table = sanitized([(e.start, e.size, e.type) for e in self.firmware])
+        return sum(max(0, min(a + s, below) - a) for a, s, t in table if t == RAM and a < below)
 
     def ram_total(self) -> int:
         """Bytes of usable RAM in the final table (RAM and RESERVED_KERN)."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.e820 import ACPI, PRAM, RAM, RESERVED, U32
+from memmap_lint.kernel.model import RFC
+from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.sizes import Parsed, kstrtoull, memparse, strtoull
 
 #: The add forms of memmap=: the character after the size and the type it adds.
@@ -50,6 +52,29 @@ class MemmapItem:
         return self.text[self.size.end : self.size.end + 1]
 
     @property
+    def hits_update_bug(self) -> bool:
+        """``%`` with equal non-zero types: ``__e820__range_update()`` reaches
+        ``BUG_ON(old_type == new_type)`` (arch/x86/kernel/e820.c)."""
+        return (
+            self.form == "%"
+            and not self.trailing
+            and bool(self.old_type)
+            and self.old_type == self.new_type
+        )
+
+    @property
+    def appends(self) -> tuple[int, int] | None:
+        """The entry this piece appends to the table as (start, size), when it surely appends
+        one: the add forms, and ``%`` with only a new type (``e820__range_add()``)."""
+        if self.size is None or self.start is None or (self.trailing and self.form == "%"):
+            return None
+        if self.form in ADD_FORMS:
+            return self.start.value, self.size.value
+        if self.form == "%" and self.new_type and not self.old_type:
+            return self.start.value, self.size.value
+        return None
+
+    @property
     def acts(self) -> bool:
         """Whether the kernel changes the table for this piece (a rejected ``%`` does not)."""
         if self.form == "none":
@@ -68,6 +93,11 @@ def memmap_items(param: Param, wildcard: bool) -> list[MemmapItem]:
         items.append(read_memmap_item(param, piece, base + offset, wildcard))
         offset += len(piece) + 1
     return items
+
+
+def kernel_items(param: Param, kernel: Kernel) -> list[MemmapItem]:
+    """The pieces of a ``memmap=`` value as ``kernel`` reads them (the wildcard only on RFC)."""
+    return memmap_items(param, wildcard=kernel.dialect == RFC)
 
 
 def read_memmap_item(param: Param, p: str, offset: int, wildcard: bool) -> MemmapItem:
@@ -169,11 +199,26 @@ def read_reserve_mem(param: Param, value: str | None) -> ReserveMemSpec:
     if value[align.end : align.end + 1] != ":":
         return ReserveMemSpec(param, size, align, None, "no ':' after the alignment")
     name = value[align.end + 1 :]
-    if not name or len(name.encode("utf-8", "surrogateescape")) >= RESERVE_MEM_NAME_SIZE:
+    faults = reserve_mem_name_faults(name)
+    if "empty" in faults or "too-long" in faults:
         return ReserveMemSpec(param, size, align, name, "name empty or 16 bytes or longer")
-    if all(c in _KERNEL_SPACE for c in name):
+    if "blank" in faults:
         return ReserveMemSpec(param, size, align, name, "name has no visible character")
     return ReserveMemSpec(param, size, align, name, None)
+
+
+def reserve_mem_name_faults(name: str) -> frozenset[str]:
+    """What mm/memblock.c ``reserve_mem()`` (6.12) finds wrong with a name: ``empty`` or
+    ``too-long`` (``!len || len >= RESERVE_MEM_NAME_SIZE``), ``blank`` (its "Make sure that name
+    has text" loop finds no byte that is not ``isspace()``). The kernel stops at the first."""
+    faults = set()
+    if not name:
+        faults.add("empty")
+    elif len(name.encode("utf-8", "surrogateescape")) >= RESERVE_MEM_NAME_SIZE:
+        faults.add("too-long")
+    if name and all(c in _KERNEL_SPACE for c in name):
+        faults.add("blank")
+    return frozenset(faults)
 
 
 #: ramoops module parameters that are unsigned longs (kstrtoul: no suffixes).

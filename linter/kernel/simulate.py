@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
+from memmap_lint.kernel import names as N
 from memmap_lint.kernel import params as P
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.dialects import rfc
@@ -32,10 +33,12 @@ from memmap_lint.kernel.model import (
     INVALID,
     NO_FIT,
     PLACED,
+    RESERVE_MEM,
     RFC,
     SHADOWED,
     UNNAMED,
     UNSUPPORTED,
+    WILDCARD,
     Event,
     Region,
     Simulation,
@@ -66,7 +69,7 @@ class _Boot:
     events: list[Event] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
     reservations: list[tuple[int, int, Param, str]] = field(default_factory=list)
-    names: int = 0
+    names: N.RfcNames = field(default_factory=N.RfcNames)
 
     def event(
         self, item: P.MemmapItem | Param, action: str, message: str, level: str = "info"
@@ -150,7 +153,7 @@ def _apply_update(boot: _Boot, item: P.MemmapItem, size: int) -> None:
         return
     t = boot.table
     if old and new:
-        if old == new:
+        if item.hits_update_bug:
             boot.panic = PANIC_UPDATE_BUG
             boot.event(
                 item,
@@ -203,7 +206,7 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
         param=item.param,
         text=item.text,
         offset=item.offset,
-        kind="memmap-wildcard",
+        kind=WILDCARD,
         size=size,
         align=align,
     )
@@ -244,17 +247,9 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
         )
         return
     start = found.start
-    refused = rfc.name_status(item.name, boot.names)
-    if refused is None:
-        boot.names += 1
-        status = PLACED
-        if (
-            any(r.name == item.name and r.status == PLACED and r.size for r in boot.regions)
-            and size
-        ):
-            status = SHADOWED
-    else:
-        status = UNNAMED
+    verdict = boot.names.record(item.name, size, len(boot.regions))
+    refused = verdict.why if verdict.fate == N.UNNAMED else None
+    status = {N.NAMED: PLACED, N.SHADOWED: SHADOWED}.get(verdict.fate, UNNAMED)
     stale = " (a slot past the end of the table: stale contents)" if found.stale else ""
     note = "" if refused is None else f"reserved but not named: {refused}"
     clashes = tuple(
@@ -339,17 +334,14 @@ def _apply_setup_data(boot: _Boot, setup_data: Sequence[tuple[int, int]]) -> Non
     )
 
 
-def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[int, int] | None:
+def _reserve_mem(boot: _Boot, line: Cmdline, headroom: int) -> tuple[int, int] | None:
     """``reserve_mem()`` for each occurrence, against the memblock model."""
-    # obsolete_checksetup() matches "reserve_mem=" as a prefix of "name=value" (dash ==
-    # underscore): the name must be exactly reserve_mem and carry a value.
-    specs = [p for p in params if p.key == "reserve_mem" and p.value is not None]
+    specs = N.reserve_mem_params(line)
     if not specs:
         return None
     mb = Memblock.for_table(boot.table.entries(), headroom) if boot.panic is None else None
     largest = mb.largest() if mb else None
-    count = 0
-    names: set[str] = set()
+    names = N.ReserveMemNames()
     for p in specs:
         spec = P.read_reserve_mem(p, p.value)
         size = spec.size.value if spec.size else 0
@@ -362,7 +354,7 @@ def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[i
             param=p,
             text=p.raw,
             offset=p.start,
-            kind="reserve_mem",
+            kind=RESERVE_MEM,
         )
 
         def refuse(status: str, note: str, message: str, p: Param = p, make: Any = make) -> None:
@@ -377,15 +369,9 @@ def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[i
                 "reserve_mem=: the parameter is passed to init and nothing is reserved",
             )
             continue
-        if count >= 8:
-            why = "8 regions already: the table is full (-EBUSY)"
-        elif spec.error:
-            why = spec.error + " (-EINVAL)"
-        elif spec.name in names:
-            why = f"the name '{spec.name}' was already used (-EBUSY)"
-        else:
-            why = ""
-        if why:
+        verdict = names.admit(spec)
+        if verdict is not None:
+            why = verdict.why
             refuse(INVALID, why, f"reserve_mem rejects it: {why}; nothing is printed")
             continue
         assert spec.name is not None
@@ -397,8 +383,7 @@ def _reserve_mem(boot: _Boot, params: Sequence[Param], headroom: int) -> tuple[i
                 f"memblock cannot find {human(size)} aligned to {align:#x}",
             )
             continue
-        count += 1
-        names.add(spec.name)
+        names.add(spec.name, len(boot.regions))
         boot.regions.append(
             make(
                 start=start,
@@ -461,7 +446,7 @@ def _simulate(
             boot.panic = PANIC_INVALID_MAP
     largest = None
     if boot.panic is None:
-        largest = _reserve_mem(boot, line.params, options.headroom)
+        largest = _reserve_mem(boot, line, options.headroom)
     table = () if boot.panic else tuple(boot.table.entries())
     return Simulation(
         dialect=kernel.dialect,
@@ -495,7 +480,7 @@ def _mark_unsupported_wildcards(boot: _Boot, p: Param) -> None:
                 param=p,
                 text=item.text,
                 offset=item.offset,
-                kind="memmap-wildcard",
+                kind=WILDCARD,
                 note=f"this kernel has no wildcard: it reads memmap={item.text[: item.size.end]}, a "
                 f"memory limit that drops all RAM above {human(item.size.value)}",
             )

@@ -14,15 +14,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from memmap_lint.captures.parse import load_capture
 from memmap_lint.engine.registry import load_rules
 from memmap_lint.engine.runner import Engine
 from memmap_lint.kernel.cmdline import parse
-from memmap_lint.kernel.model import INVALID, NO_FIT, PLACED, SHADOWED, UNNAMED
+from memmap_lint.kernel.names import rfc_requests
 from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 from memmap_lint.rule import HostContext
-from memmap_lint.rules._cmdline_common import reserve_mem_requests, rfc_requests
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from kernel_answers import answers, read_answer
@@ -33,7 +31,6 @@ BY_CODE = {r.code: r for r in FAMILY}
 STOCK = kernel_for("6.1.0-28-amd64")
 RFC = kernel_for("6.1.0-rfc", ["memmap-wildcard"])
 MAINLINE = kernel_for("6.12.0-1-amd64")
-SMALL = load_capture(FIXTURES / "e820" / "qemu-q35-1019m.txt")
 
 
 def _findings(code: str, text: str, kernel: Any, sim: Any = None) -> list[Any]:
@@ -88,44 +85,6 @@ def test_rfc_name_table_matches_the_real_kernel() -> None:
         assert len(recorded) == answer.names_count, path.name
         checked += 1
     assert checked > 50
-
-
-_STATUS = {
-    "named": {PLACED},
-    "shadowed": {SHADOWED},
-    "unnamed": {UNNAMED},
-    "failed": {NO_FIT},
-    "invalid": {INVALID},
-    "rejected": {INVALID},
-}
-
-_names = st.sampled_from(["oops", "trace", "", "abcdefghijklmnop", "x"])
-_sizes = st.sampled_from(["1M", "12M", "0", "600M", "2G"])
-_aligns = st.sampled_from(["4096", "2M", "0", "3000"])
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(_sizes, _aligns, _names), min_size=1, max_size=11))
-def test_rfc_walker_agrees_with_the_simulator(pieces: list[tuple[str, str, str]]) -> None:
-    text = "memmap=" + ",".join(f"{s}*{a}:{n}" for s, a, n in pieces)
-    line = parse(text)
-    sim = simulate(SMALL.entries, line, RFC, SMALL.setup_data)
-    fates = rfc_requests(line, sim)
-    assert len(fates) == len(sim.regions)
-    for req, region in zip(fates, sim.regions, strict=True):
-        assert region.status in _STATUS[req.fate], (text, req.fate, region.status)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(_sizes, _aligns, _names), min_size=1, max_size=11))
-def test_reserve_mem_walker_agrees_with_the_simulator(pieces: list[tuple[str, str, str]]) -> None:
-    text = " ".join(f"reserve_mem={s}:{a}:{n}" for s, a, n in pieces)
-    line = parse(text)
-    sim = simulate(SMALL.entries, line, MAINLINE, SMALL.setup_data)
-    fates = reserve_mem_requests(line, sim)
-    assert len(fates) == len(sim.regions)
-    for req, region in zip(fates, sim.regions, strict=True):
-        assert region.status in _STATUS[req.fate], (text, req.fate, region.status)
 
 
 _piece = st.one_of(

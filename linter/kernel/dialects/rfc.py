@@ -56,11 +56,21 @@ def region(table: Table, size: int, align: int) -> Search:
     return Search(U64, None, False, unknown)
 
 
+def name_faults(name: str) -> frozenset[str]:
+    """What ``e820_add_mmap`` finds wrong with a name itself: ``empty``, ``too-long``."""
+    if not name:
+        return frozenset({"empty"})
+    if len(name.encode("utf-8", "surrogateescape")) >= E820_MAP_NAME_SIZE:
+        return frozenset({"too-long"})
+    return frozenset()
+
+
 def name_status(name: str, count: int) -> str | None:
     """Why ``e820_add_mmap`` refuses a name (None: it records it); ``count`` names so far."""
-    if not name:
+    faults = name_faults(name)
+    if "empty" in faults:
         return "the name is empty"
-    if len(name.encode("utf-8", "surrogateescape")) >= E820_MAP_NAME_SIZE:
+    if "too-long" in faults:
         return f"the name is {len(name.encode('utf-8', 'surrogateescape'))} bytes (at most 15 fit)"
     if count >= E820_MAX_MAPS:
         return f"the name table is full ({E820_MAX_MAPS} names)"
