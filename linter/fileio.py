@@ -1,19 +1,29 @@
-"""Reading every input file: a size cap per kind, no hang on a FIFO or device, located errors.
+"""Reading every input file and writing every output file.
+
+Reading: a size cap per kind, no hang on a FIFO or device, located errors.
 
 A regular file is read up to its kind's cap (reading stops there: ``/dev/zero`` or a 100 GB
 file costs the cap, not the memory); a FIFO or character device is read while it keeps
 producing, giving up after ``WAIT`` seconds without data (a FIFO with no writer never blocks);
 anything else (a directory, a socket, a block device) is refused. A decode error names the
 line and column of the first bad byte.
+
+Writing (reports, cache, fixes): a missing path or a regular file is replaced atomically (a
+reader never sees half of it) keeping its mode and owner; a symbolic link's target is replaced,
+the link stays; a character device or a FIFO (``/dev/stdout``, ``/dev/null``, a pipe) is
+written in place; anything else (a directory, a socket, a block device) is refused with MM002.
+Text is encoded as UTF-8 with lone surrogates (undecodable input bytes) as ``\\udcXX``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
 import stat
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping
 
 from memmap_lint.errors import LintError
 
@@ -132,3 +142,114 @@ def decode(data: bytes, label: str, code: str) -> str:
 def read_text(path: str | os.PathLike[str], kind: str, code: str) -> str:
     """The text of ``path`` (UTF-8), read as ``read_bytes`` reads it."""
     return decode(read_bytes(path, kind, code), os.fspath(path), code)
+
+
+ENCODING_ERRORS = "backslashreplace"
+TEMPORARY_GLOB = ".memmap-lint-*.tmp"
+"""The names of temporary files a killed writer may leave beside what it was writing."""
+
+
+def write_error(path: str, exc: OSError | str) -> LintError:
+    """MM002 naming ``path`` and why it cannot be written."""
+    why = exc if isinstance(exc, str) else (exc.strerror or str(exc))
+    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+        why = "symbolic link loop"
+    return LintError("MM002", f"cannot write {path}: {why}", path)
+
+
+def _default_mode() -> int:
+    """What a plain open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _encoded(chunks: Iterable[str | bytes]) -> Iterable[bytes]:
+    for chunk in chunks:
+        yield chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", ENCODING_ERRORS)
+
+
+def _write_in_place(path: str, chunks: Iterable[str | bytes]) -> None:
+    """Stream into a FIFO or character device (opened without creating or truncating)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for data in _encoded(chunks):
+                out.write(data)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _replace(
+    path: str, st: os.stat_result | None, chunks: Iterable[str | bytes], mode: int | None
+) -> None:
+    """Write a temporary file beside ``path``, fsync it, give it ``st``'s mode and owner, then
+    rename it over ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".memmap-lint-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for data in _encoded(chunks):
+                out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if st is None:
+            os.chmod(tmp, _default_mode() if mode is None else mode)
+        else:
+            with contextlib.suppress(PermissionError):
+                os.chown(tmp, st.st_uid, st.st_gid)
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, path)
+        _sync_directory(directory)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
+        raise
+
+
+def _sync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable (fsync of the directory)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_file(
+    path: str | os.PathLike[str],
+    chunks: Iterable[str | bytes],
+    mode: int | None = None,
+    follow: bool = True,
+) -> None:
+    """Write ``chunks`` to ``path`` as the module docstring says (MM002 when it cannot).
+
+    ``mode`` is a new file's mode (default: 0666 less the umask); with ``follow=False`` a
+    symbolic link at ``path`` is itself replaced by the file (the tool's own cache).
+    """
+    path = os.fspath(path)
+    if "\0" in path:
+        raise write_error(path, "embedded NUL in the path")
+    try:
+        st: os.stat_result | None = os.stat(path, follow_symlinks=follow)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        _write_in_place(path, chunks)  # opened through any link (/dev/stdout included)
+    elif st is None or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        linked = follow and os.path.islink(path)
+        target = os.path.realpath(path) if linked else path
+        _replace(target, None if st is None or stat.S_ISLNK(st.st_mode) else st, chunks, mode)
+    else:
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise write_error(path, f"it is {kind} (refused)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from memmap_lint.collect.facts import CollectFailure, HostFacts
+from memmap_lint.fileio import TEMPORARY_GLOB, write_file
 
 CACHE_SCHEMA = "memmap-lint/cache/v1"
 
@@ -157,32 +157,17 @@ class Cache:
         return entry
 
     def write(self, entry: CacheEntry) -> None:
-        """Replace the host's file atomically (temp file, fsync, rename, fsync directory)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.path_for(entry.host)
+        """Replace the host's file atomically (mode 0600; a symlink there is replaced, never
+        followed)."""
         data = json.dumps(entry.to_dict(), sort_keys=True, indent=1).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_file(self.path_for(entry.host), [data], mode=0o600, follow=False)
 
     def clean_temporaries(self, older_than: float = 3600.0) -> int:
         """Remove temporary files a killed writer left behind; returns how many."""
         removed = 0
         cutoff = time.time() - older_than
-        for path in self.directory.glob(".*.json.*"):
+        for path in self.directory.glob(TEMPORARY_GLOB):
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()

@@ -10,8 +10,11 @@ than ``max_age``: MM603 says so) beside the failure (MM601).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from memmap_lint.collect.facts import CollectFailure, HostFacts
 from memmap_lint.collect.ssh import Progress, collect_cached
 from memmap_lint.collect.target import CollectOptions, SSHTarget, load_ssh_config, resolve_target
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import write_file
 from memmap_lint.inventory.model import Host
 
 CACHEDIR_TAG = (
@@ -53,16 +57,27 @@ def default_cache_dir(inventory: str | Path) -> Path:
 
 
 def open_cache(directory: Path) -> Cache:
-    """The cache in ``directory``, created with its .gitignore and CACHEDIR.TAG if new."""
+    """The cache in ``directory`` (0700; a symbolic link there is refused, never followed),
+    created with its .gitignore and CACHEDIR.TAG if new."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+        st = directory.lstat()
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            raise LintError(
+                "MM601", "the cache path is not a directory (a symbolic link is refused)",
+                str(directory),
+            )  # fmt: skip
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != 0o700:
+            os.chmod(directory, 0o700)
         for name, text in (
             (".gitignore", "# created by memmap-lint\n*\n"),
             ("CACHEDIR.TAG", CACHEDIR_TAG),
         ):
             marker = directory / name
-            if not marker.exists():
-                marker.write_text(text, encoding="utf-8")
+            if not os.path.lexists(marker):
+                write_file(marker, [text], mode=0o600, follow=False)
     except OSError as exc:
         raise LintError(
             "MM601", f"cannot create the cache directory: {exc.strerror}", str(directory)

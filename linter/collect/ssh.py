@@ -377,8 +377,10 @@ def collect(
     targets: Sequence[SSHTarget],
     options: CollectOptions,
     progress: Callable[[Progress], None] | None = None,
+    on_result: Callable[[str, HostFacts | CollectFailure], object] | None = None,
 ) -> dict[str, HostFacts | CollectFailure]:
-    """Facts or a failure for every target, keyed by inventory name, in the targets' order."""
+    """Facts or a failure for every target, keyed by inventory name, in the targets' order;
+    ``on_result`` gets each as it arrives (an interrupted run keeps what it gathered)."""
     names = [t.name for t in targets]
     if len(set(names)) != len(names):
         raise ValueError("target names must be unique")
@@ -398,6 +400,8 @@ def collect(
             target = futures[future]
             result = future.result()
             results[target.name] = result
+            if on_result is not None:
+                on_result(target.name, result)
             failed += isinstance(result, CollectFailure)
             if progress is not None:
                 progress(
@@ -454,7 +458,5 @@ def collect_cached(
             todo.append(target)
         else:
             results[target.name] = facts
-    for name, result in collect(todo, options, progress).items():
-        cache.record(name, result)
-        results[name] = result
+    results.update(collect(todo, options, progress, cache.record))
     return {t.name: results[t.name] for t in targets}

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 
 from memmap_lint.engine.findings import ERROR, WARNING
 from memmap_lint.engine.results import HostResult
+from memmap_lint.report.escape import visible
 
 _COMMAND = {ERROR: "error", WARNING: "warning"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _prop(text: str) -> str:

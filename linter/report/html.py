@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 
 from memmap_lint import __version__
 from memmap_lint.engine.findings import SEVERITIES, Finding, rank
@@ -22,6 +21,7 @@ from memmap_lint.kernel.model import INVALID, NO_FIT, PLACED, UNSUPPORTED, Regio
 from memmap_lint.kernel.placement import overlaps
 from memmap_lint.kernel.sizes import human
 from memmap_lint.report import html_map
+from memmap_lint.report.escape import html_escape as escape
 from memmap_lint.report.html_assets import CSS, JS
 
 _HOST_LIMIT = 40

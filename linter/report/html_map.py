@@ -14,10 +14,10 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html import escape
 
 from memmap_lint.kernel.e820 import Entry, is_usable, type_name
 from memmap_lint.kernel.sizes import human
+from memmap_lint.report.escape import html_escape as escape
 
 #: Band height in pixels: BASE for 4 KiB and below, PER_DOUBLING more for each doubling.
 BASE = 13.0

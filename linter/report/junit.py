@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from xml.sax.saxutils import escape, quoteattr
 
 from memmap_lint.engine.results import HostResult
+from memmap_lint.report.escape import xml_attr, xml_escape
 
 
 def render_junit(results: Sequence[HostResult]) -> Iterable[str]:
@@ -18,9 +18,7 @@ def render_junit(results: Sequence[HostResult]) -> Iterable[str]:
     )
     for r in results:
         group = r.groups[-1] if r.groups else "all"
-        head = (
-            f"    <testcase classname={quoteattr('memmap-lint.' + group)} name={quoteattr(r.host)}"
-        )
+        head = f"    <testcase classname={xml_attr('memmap-lint.' + group)} name={xml_attr(r.host)}"
         if not r.findings:
             yield head + "/>\n"
             continue
@@ -36,8 +34,8 @@ def render_junit(results: Sequence[HostResult]) -> Iterable[str]:
         yield (
             head
             + ">\n"
-            + f'      <failure message={quoteattr(summary)} type="memmap-lint">'
-            + escape("\n".join(lines))
+            + f'      <failure message={xml_attr(summary)} type="memmap-lint">'
+            + xml_escape("\n".join(lines))
             + "</failure>\n    </testcase>\n"
         )
     yield "  </testsuite>\n</testsuites>\n"

@@ -1,55 +1,38 @@
-"""Writing reports: to stdout, or to a file atomically (a reader never sees half a report)."""
+"""Writing reports: to standard output, or to a file through ``fileio.write_file`` (a file,
+a symlink's target, a FIFO or a device, never destroyed; atomic where it is replaced)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 
-from memmap_lint.errors import LintError
+from memmap_lint.fileio import ENCODING_ERRORS, write_error, write_file
 
 
-def _mode_for(path: str) -> int:
-    """The existing file's mode, else what a plain open() would give (0666 less the umask)."""
+def write_stdout(chunks: Iterable[str]) -> None:
+    """``chunks`` to standard output, UTF-8 with surrogates escaped; a failure is MM002."""
+    out = getattr(sys.stdout, "buffer", None)
     try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write(path: str, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".memmap-lint-", suffix=".tmp", dir=directory)
+        sys.stdout.flush()
+        for chunk in chunks:
+            if out is None:
+                sys.stdout.write(chunk.encode("utf-8", ENCODING_ERRORS).decode("utf-8"))
+            else:
+                out.write(chunk.encode("utf-8", ENCODING_ERRORS))
+        (out or sys.stdout).flush()
     except OSError as exc:
-        raise LintError("MM002", f"cannot write {path}: {exc.strerror}", path) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException as exc:
+        # nothing more can reach the broken stream: later flushes at exit go to /dev/null
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise LintError("MM002", f"cannot write {path}: {exc.strerror}", path) from exc
-        raise
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise write_error("standard output", exc) from None
 
 
 def write_output(text: str | Iterable[str], path: str | None) -> None:
-    """The report to ``path`` (atomically) or to stdout when ``path`` is None or ``-``."""
+    """The report to ``path`` (see ``write_file``), or to stdout when ``path`` is None or ``-``."""
     chunks = [text] if isinstance(text, str) else text
     if path is None or path == "-":
-        for chunk in chunks:
-            sys.stdout.write(chunk)
-        sys.stdout.flush()
-        return
-    atomic_write(path, chunks)
+        write_stdout(chunks)
+    else:
+        write_file(path, chunks)

@@ -35,7 +35,7 @@ def fingerprint(f: Finding, occurrence: int = 0) -> str:
     """Stable across unrelated edits: host, code, the parameter as written, and which of the
     identical (host, code, parameter) findings this is (line numbers play no part)."""
     key = f"{f.host}\0{f.code}\0{f.param}\0{occurrence}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _sections(doc: str) -> tuple[str, dict[str, str]]:

@@ -9,6 +9,7 @@ from memmap_lint.engine.findings import ERROR, WARNING
 from memmap_lint.engine.results import HostResult, summary
 from memmap_lint.kernel.model import PLACED
 from memmap_lint.kernel.sizes import human
+from memmap_lint.report.escape import visible
 from tabulate import tabulate
 
 _COLOURS = {ERROR: "\033[31m", WARNING: "\033[33m"}
@@ -40,7 +41,7 @@ def render_text(results: Sequence[HostResult], colour: bool = False) -> Iterable
     for r in results:
         if not r.findings:
             continue
-        yield _paint(f"{r.host}", _BOLD, colour) + (
+        yield _paint(visible(r.host), _BOLD, colour) + (
             f"  ({r.simulation.dialect}, {r.simulation.kernel or 'kernel unknown'})\n"
             if r.simulation
             else "\n"
@@ -52,8 +53,8 @@ def render_text(results: Sequence[HostResult], colour: bool = False) -> Iterable
                 [
                     _paint(f.severity, _COLOURS.get(f.severity, ""), colour),
                     f.code,
-                    _wrap(f.message),
-                    f"{f.param}\n{where}" if f.param else where,
+                    _wrap(visible(f.message)),
+                    visible(f"{f.param}\n{where}" if f.param else where),
                 ]
             )
         table = tabulate(rows, headers=["severity", "code", "message", "parameter / location"])
@@ -88,7 +89,7 @@ def _placements(results: Sequence[HostResult]) -> Iterable[str]:
     for name in sorted(places):
         for where, hosts in sorted(places[name].items(), key=lambda kv: -len(kv[1])):
             shown = ", ".join(hosts[:4]) + (f" +{len(hosts) - 4} more" if len(hosts) > 4 else "")
-            rows.append([name, where, len(hosts), shown])
+            rows.append([visible(name), where, len(hosts), visible(shown)])
     yield "Placement summary (~ = approximate):\n"
     table = tabulate(rows, headers=["region", "address / status", "hosts", "e.g."])
     yield "\n".join("  " + line for line in table.splitlines()) + "\n\n"
