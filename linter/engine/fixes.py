@@ -14,8 +14,8 @@ from pathlib import Path
 from memmap_lint.engine.bootlint import boot_inputs, owner
 from memmap_lint.engine.lint import Linter
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import write_file
 from memmap_lint.fix import SAFE, Outcome, Target, plan, unified_diff
-from memmap_lint.report.output import atomic_write
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,11 @@ def diff(planned: Sequence[Planned]) -> Iterator[str]:
 
 
 def write(planned: Sequence[Planned]) -> None:
-    """Write every changed file atomically (mode and owner kept)."""
+    """Write every changed file atomically (mode and owner kept; bytes that were not UTF-8
+    written back as they were read)."""
     for p in planned:
         for path, after in p.outcome.after.items():
-            atomic_write(path, [after])
+            write_file(path, [after.encode("utf-8", "surrogateescape")])
 
 
 def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[str]:
