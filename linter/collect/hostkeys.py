@@ -12,12 +12,14 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import paramiko
+from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_text, write_file
+from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 
 
 class HostKeyProblem(Exception):
@@ -53,10 +55,35 @@ class HostKeyStore:
         self.user_files = _expand(user_files)
         self.accept_new = accept_new
         self._keys = paramiko.HostKeys()
+        self._revoked: set[bytes] = set()
         self._lock = threading.Lock()
         for path in [*self.user_files, *_expand(system_files)]:
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-                self._keys.load(str(path))
+            if path.exists():
+                with contextlib.suppress(LintError):  # unreadable: no keys, as ssh does
+                    self._load(read_text(path, "known-hosts", "MM601"))
+
+    def _load(self, text: str) -> None:
+        """The entries of one known_hosts file, read as OpenSSH's hostfile.c does: a line it
+        cannot parse is skipped; ``@revoked`` keys are refused for every host;
+        ``@cert-authority`` lines (host certificates, which paramiko does not verify) are
+        skipped rather than misread as keys."""
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            marker, _, rest = line.partition(" ")
+            if marker == "@cert-authority":
+                continue
+            revoked = marker == "@revoked"
+            try:
+                entry = HostKeyEntry.from_line(rest if revoked else line, number)
+            except (InvalidHostKey, paramiko.SSHException, ValueError, TypeError, IndexError):
+                continue
+            if entry is None or entry.key is None:
+                continue
+            if revoked:
+                self._revoked.add(entry.key.asbytes())
+                continue
+            for host in entry.hostnames:
+                self._keys.add(host, entry.key.get_name(), entry.key)
 
     def preferred_types(self, name: str) -> list[str]:
         """Host key algorithms to offer first for ``name``: the types already known."""
@@ -71,6 +98,11 @@ class HostKeyStore:
     def verify(self, name: str, key: paramiko.PKey) -> None:
         """Accept ``key`` for ``name`` or raise HostKeyProblem."""
         offered = f"{key.get_name()} {fingerprint(key)}"
+        if key.asbytes() in self._revoked:
+            raise HostKeyProblem(
+                "hostkey-changed",
+                f"host key for {name} is REVOKED in known_hosts (@revoked): {offered}",
+            )
         with self._lock:
             known = self._keys.lookup(name)
             if known is not None:
@@ -105,23 +137,10 @@ class HostKeyStore:
             fcntl.flock(dir_fd, fcntl.LOCK_EX)
             try:
                 old = path.read_bytes()
-                mode = path.stat().st_mode & 0o777
             except FileNotFoundError:
-                old, mode = b"", 0o600
+                old = b""
             if old and not old.endswith(b"\n"):
                 old += b"\n"
-            fd, tmp = tempfile.mkstemp(prefix=".known_hosts.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(old + line.encode("ascii"))
-                    out.flush()
-                    os.fchmod(out.fileno(), mode)
-                    os.fsync(out.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            os.fsync(dir_fd)
+            write_file(path, [old + line.encode("ascii")], mode=0o600)
         finally:
             os.close(dir_fd)
