@@ -16,8 +16,11 @@ and every value keeps the column of each of its characters.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import warnings
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from memmap_lint.errors import LintError
@@ -25,7 +28,7 @@ from memmap_lint.inventory.hostpattern import PatternError, expand_hostpattern
 from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.shlex_split import ShlexError, split
-from memmap_lint.inventory.textpos import MappedVarDef
+from memmap_lint.inventory.textpos import mapped
 from memmap_lint.inventory.yamlpos import Pos
 
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
@@ -38,8 +41,22 @@ class ValueFailure(Exception):
     """``ast.literal_eval`` failed other than with ValueError/SyntaxError: Ansible fails too."""
 
 
+#: digits and at least two dots: never one Python literal (a number has at most one dot, so
+#: this is numbers side by side, a SyntaxError, or ``...``, which Ansible gives as "..." too)
+_DOTTED = re.compile(r"[0-9.]*\.[0-9.]*\.[0-9.]*")
+
+
 def parse_value(text: str) -> Any:
     """An INI value as Ansible's ``_parse_value`` gives it (a Python literal, else the text)."""
+    if _DOTTED.fullmatch(text):  # e.g. an IP address: the commonest value that is not a literal
+        return text
+    value = _literal(text)
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
+@lru_cache(maxsize=4096)
+def _literal(text: str) -> Any:
+    """``parse_value`` for one text, remembered (a fleet repeats its values on many lines)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -194,7 +211,8 @@ class IniReader:
         rest = text[eq + 1 :]
         start = eq + 1 + len(rest) - len(rest.lstrip())
         source = rest.strip()
-        columns = tuple(self.lead + start + i + 1 for i in range(len(source)))
+        first = self.lead + start + 1
+        columns = range(first, first + len(source))
         key_pos = self.pos(len(text[:eq]) - len(text[:eq].lstrip()))
         d = self._value(source, columns, self.pos(start), key_pos)
         if d is None:
@@ -204,7 +222,7 @@ class IniReader:
         if key == "ansible_group_priority":
             self._priority(target, d, start)
             return
-        self.reader._validate(defs, self.path, f"[{group}:vars]")
+        self.reader.validate(defs, self.path, f"[{group}:vars]")
         target.vars.update(defs)
 
     def _priority(self, group: Group, d: VarDef, index: int) -> None:
@@ -234,14 +252,15 @@ class IniReader:
                 )
                 return
             key, source = tok.text.split("=", 1)
-            cols = tuple(self.lead + i + 1 for i in tok.index[len(key) + 1 :])
+            base = self.lead + 1
+            cols = [base + i for i in tok.index[len(key) + 1 :]]
             after_eq = self.lead + tok.index[len(key)] + 2
             vpos = Pos(self.path, self.line, cols[0] if cols else after_eq)
             d = self._value(source, cols, vpos, self.pos(tok.start))
             if d is None:
                 return
             defs[key] = d
-        self.reader._validate(defs, self.path, tokens[0].text)
+        self.reader.validate(defs, self.path, tokens[0].text)
         host_pos = self.pos(tokens[0].start)
         port_def = None
         if port is not None:
@@ -268,18 +287,13 @@ class IniReader:
             reader.host_pos[name] = pos
             if port is not None:  # Ansible sets the port only where it first meets the host
                 reader.host_vars.setdefault(name, {})["ansible_port"] = port
-        members = reader._members.setdefault(group, set(reader.groups[group].hosts))
-        if name not in members:
-            members.add(name)
-            reader.groups[group].hosts.append(name)
+        reader.add_host(reader.groups[group], name)
         if name in reader.groups:  # Ansible's set_variable: a group of the same name gets them
             reader.groups[name].vars.update(defs)
         else:
             reader.host_vars.setdefault(name, {}).update(defs)
 
-    def _value(
-        self, source: str, columns: tuple[int, ...], pos: Pos, key_pos: Pos
-    ) -> VarDef | None:
+    def _value(self, source: str, columns: Sequence[int], pos: Pos, key_pos: Pos) -> VarDef | None:
         try:
             value = parse_value(source)
         except ValueFailure as exc:
@@ -294,10 +308,10 @@ class IniReader:
                 )
             )
             return None
-        return MappedVarDef(value, pos, key_pos, True, _string_columns(value, source, columns))
+        return mapped(value, pos, key_pos, _string_columns(value, source, columns))
 
 
-def _string_columns(value: Any, source: str, columns: tuple[int, ...]) -> tuple[int, ...]:
+def _string_columns(value: Any, source: str, columns: Sequence[int]) -> Sequence[int]:
     """Where each character of a string value is: its text as written, or inside plain quotes."""
     if not isinstance(value, str) or len(columns) != len(source):
         return ()

@@ -2,7 +2,9 @@
 
 The text is first read by ``json.loads`` (its errors, line and column are the ones reported);
 then this walk builds the same values with the json module's own string scanner and number
-syntax, keeping each value's offset and, for strings, the offset of every character.
+syntax, keeping each value's offset and, for strings, where the string ends: the offset of each
+of its characters is worked out only for a string that needs it (``string_offsets``), so the
+walk stays linear in the text.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from memmap_lint.errors import LintError
-from memmap_lint.inventory.textpos import line_col
 
 #: the json module's own string scanner (``json.decoder.scanstring``; not in typeshed)
 scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 _WS = re.compile(r"[ \t\n\r]*")
+#: an object member's key written without escapes, up to its value (the text is valid JSON)
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')
+#: what follows a member or an item: ',' or the end of its object or array
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,}\]])")
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _CONSTANTS = {
     "null": None,
@@ -40,8 +45,8 @@ class JNode:
     #: object members (key, key offset, node) in order, duplicates kept; list items
     members: tuple[tuple[str, int, JNode], ...] = ()
     items: tuple[JNode, ...] = ()
-    #: for a string: the offset of each of its characters
-    chars: tuple[int, ...] = ()
+    #: for a string: the offset just past its closing quote
+    end: int = 0
 
 
 def parse(text: str, path: str) -> JNode:
@@ -68,7 +73,7 @@ def _value(text: str, i: int) -> tuple[JNode, int]:
     c = text[i]
     if c == '"':
         value, end = scanstring(text, i + 1)
-        return JNode(value, i, chars=_string_offsets(text, i + 1, end - 1)), end
+        return JNode(value, i, end=end), end
     if c == "{":
         return _object(text, i)
     if c == "[":
@@ -85,20 +90,26 @@ def _value(text: str, i: int) -> tuple[JNode, int]:
 def _object(text: str, start: int) -> tuple[JNode, int]:
     members: list[tuple[str, int, JNode]] = []
     value: dict[str, Any] = {}
-    i = _skip(text, start + 1)
-    if text[i] == "}":
-        return JNode(value, start), i + 1
+    i = start + 1
     while True:
-        key, i_key_end = scanstring(text, i + 1)
-        key_at = i
-        i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
+        m = _MEMBER.match(text, i)  # a key without escapes, and its ':'
+        if m is not None:
+            key, key_at, i = m.group(1), m.start(1) - 1, m.end()
+        else:
+            i = _skip(text, i)
+            if text[i] == "}":  # only where the object is empty
+                return JNode(value, start), i + 1
+            key, i_key_end = scanstring(text, i + 1)
+            key_at = i
+            i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
         node, i = _value(text, i)
         members.append((key, key_at, node))
         value[key] = node.value
-        i = _skip(text, i)
-        if text[i] == "}":
-            return JNode(value, start, members=tuple(members)), i + 1
-        i = _skip(text, i + 1)  # past ','
+        sep = _SEPARATOR.match(text, i)
+        assert sep is not None, "json.loads accepted the text"
+        if sep.group(1) == "}":
+            return JNode(value, start, members=tuple(members)), sep.end()
+        i = sep.end()
 
 
 def _array(text: str, start: int) -> tuple[JNode, int]:
@@ -109,14 +120,23 @@ def _array(text: str, start: int) -> tuple[JNode, int]:
     while True:
         node, i = _value(text, i)
         items.append(node)
-        i = _skip(text, i)
-        if text[i] == "]":
-            return JNode([n.value for n in items], start, items=tuple(items)), i + 1
-        i = _skip(text, i + 1)
+        sep = _SEPARATOR.match(text, i)
+        assert sep is not None, "json.loads accepted the text"
+        if sep.group(1) == "]":
+            return JNode([n.value for n in items], start, items=tuple(items)), sep.end()
+        i = _skip(text, sep.end())
 
 
-def _string_offsets(text: str, i: int, end: int) -> tuple[int, ...]:
-    """The offset of each character of the JSON string whose text is ``text[i:end]``."""
+def is_verbatim(node: JNode) -> bool:
+    """Whether string ``node`` is written without escapes (character ``i`` at ``offset + 1 + i``)."""
+    return node.end - node.offset - 2 == len(node.value)
+
+
+def string_offsets(text: str, node: JNode) -> tuple[int, ...]:
+    """The offset in ``text`` of each character of string ``node``."""
+    i, end = node.offset + 1, node.end - 1
+    if is_verbatim(node):
+        return tuple(range(i, end))
     out: list[int] = []
     while i < end:
         if text[i] != "\\":
@@ -136,8 +156,3 @@ def _string_offsets(text: str, i: int, end: int) -> tuple[int, ...]:
             out.append(i)
             i = nxt
     return tuple(out)
-
-
-def position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of ``offset``."""
-    return line_col(text, offset)

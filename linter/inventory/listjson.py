@@ -16,10 +16,10 @@ from typing import Any
 
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.ini import descendants
-from memmap_lint.inventory.jsonpos import JNode, parse, position
+from memmap_lint.inventory.jsonpos import JNode, is_verbatim, parse, string_offsets
 from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.reader import Reader
-from memmap_lint.inventory.textpos import MappedVarDef
+from memmap_lint.inventory.textpos import LineIndex, MappedVarDef, mapped
 from memmap_lint.inventory.yamlpos import Pos
 
 _GROUP_KEYS = ("hosts", "vars", "children")
@@ -45,12 +45,13 @@ class ListReader:
     def __init__(self, reader: Reader, text: str, path: str) -> None:
         self.reader = reader
         self.text = text
+        self.lines = LineIndex(text)
         self.path = path
         self.hosts: dict[str, None] = {}
         self.new_hosts: set[str] = set()  # first declared in this document
 
     def pos(self, offset: int) -> Pos:
-        line, col = position(self.text, offset)
+        line, col = self.lines.line_col(offset)
         return Pos(self.path, line, col)
 
     def error(self, message: str, offset: int) -> None:
@@ -157,23 +158,26 @@ class ListReader:
             self.reader.host_pos[name] = self.pos(item.offset + 1)
             self.new_hosts.add(name)
         self.hosts[name] = None
-        members = self.reader._members.setdefault(group.name, set(group.hosts))
-        if name not in members:
-            members.add(name)
-            group.hosts.append(name)
+        self.reader.add_host(group, name)
 
     def _vars(self, node: JNode, where: str) -> dict[str, VarDef]:
         defs: dict[str, VarDef] = {}
         for key, at, vnode in node.members:
             vnode = _unwrap(vnode)
-            if isinstance(vnode.value, str):
-                first = vnode.chars[0] if vnode.chars else vnode.offset + 1
-                pos = self.pos(first)
-                columns = tuple(pos.column + (c - first) for c in vnode.chars)
-            else:
-                pos, columns = self.pos(vnode.offset), ()
-            defs[key] = MappedVarDef(_plain(vnode.value), pos, self.pos(at), True, columns)
-        self.reader._validate(defs, self.path, where)
+            key_pos = self.pos(at)
+            if not isinstance(vnode.value, str):
+                defs[key] = VarDef(_plain(vnode.value), self.pos(vnode.offset), key_pos, True)
+                continue
+            pos = self.pos(vnode.offset + 1)
+            if is_verbatim(vnode):  # its characters follow its opening quote
+                defs[key] = MappedVarDef(vnode.value, pos, key_pos, True, first=pos.column)
+                continue
+            chars = string_offsets(self.text, vnode)
+            first = chars[0] if chars else vnode.offset + 1
+            pos = self.pos(first)
+            columns = [pos.column + (c - first) for c in chars]
+            defs[key] = mapped(vnode.value, pos, key_pos, columns)
+        self.reader.validate(defs, self.path, where)
         return defs
 
 

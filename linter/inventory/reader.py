@@ -77,10 +77,20 @@ class Reader:
                 continue
             single = vnode.start_mark.line == vnode.end_mark.line
             out[key] = VarDef(v, scalar_offset_map(vnode, path), kpos, single)
-        self._validate(out, path, where)
+        self.validate(out, path, where)
         return out
 
-    def _validate(self, defs: dict[str, VarDef], path: str, where: str) -> None:
+    def add_host(self, group: Group, host: str) -> None:
+        """List ``host`` in ``group`` unless it is there already (in O(1))."""
+        members = self._members.get(group.name)
+        if members is None:
+            members = self._members[group.name] = set(group.hosts)
+        if host not in members:
+            members.add(host)
+            group.hosts.append(host)
+
+    def validate(self, defs: dict[str, VarDef], path: str, where: str) -> None:
+        """Check memmap-lint's variables of one mapping against the schema (MM604 errors)."""
         known = schema()["$defs"]["vars"]["properties"]
         mine = {k: d.value for k, d in defs.items() if k in known}
         if not mine:
@@ -152,11 +162,8 @@ class Reader:
         except LintError as exc:
             self.errors.append(exc)
             return
-        members = self._members.setdefault(group.name, set(group.hosts))
         for host, hnode, kpos in items:
-            if host not in members:
-                members.add(host)
-                group.hosts.append(host)
+            self.add_host(group, host)
             self.host_pos.setdefault(host, kpos)
             defs = self.read_vars(hnode, path, f"{where}.{host}")
             self.host_vars.setdefault(host, {}).update(defs)

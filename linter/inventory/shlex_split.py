@@ -9,6 +9,7 @@ A hypothesis test checks it against ``shlex.split`` itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _WHITESPACE = " \t\r\n"
@@ -16,6 +17,9 @@ _QUOTES = "'\""
 _ESCAPE = "\\"
 _ESCAPED_QUOTES = '"'
 _COMMENT = "#"
+#: runs of characters that change no state: in a word, inside '...', inside "..."
+_PLAIN = re.compile(r"[^ \t\r\n#'\"\\]+")
+_IN_QUOTES = {"'": re.compile(r"[^']+"), '"': re.compile(r'[^"\\]+')}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,7 @@ class ShlexError(ValueError):
 def split(line: str) -> list[Token]:
     """The words of ``line`` as ``shlex.split(line, comments=True)`` gives them, with indexes."""
     tokens: list[Token] = []
-    chars: list[str] = []
+    chars: list[str] = []  # pieces of the word being read
     index: list[int] = []
     state = " "  # " " between words, "a" in a word, a quote char, or the escape char
     escaped_state = "a"
@@ -60,8 +64,8 @@ def split(line: str) -> list[Token]:
                 start, state = i, c
             else:
                 start, state = i, "a"
-                chars.append(c)
-                index.append(i)
+                i = _run(_PLAIN, line, i, chars, index)
+                continue
         elif state == "a":
             if c in _WHITESPACE or c == _COMMENT:
                 emit()
@@ -74,8 +78,8 @@ def split(line: str) -> list[Token]:
             elif c == _ESCAPE:
                 escaped_state, state = "a", c
             else:
-                chars.append(c)
-                index.append(i)
+                i = _run(_PLAIN, line, i, chars, index)
+                continue
         elif state in _QUOTES:
             quoted = True
             if c == state:
@@ -83,8 +87,8 @@ def split(line: str) -> list[Token]:
             elif c == _ESCAPE and state in _ESCAPED_QUOTES:
                 escaped_state, state = state, c
             else:
-                chars.append(c)
-                index.append(i)
+                i = _run(_IN_QUOTES[state], line, i, chars, index)
+                continue
         else:  # after the escape character
             if escaped_state in _QUOTES and c != state and c != escaped_state:
                 chars.append(state)
@@ -101,3 +105,12 @@ def split(line: str) -> list[Token]:
     if state == "a" or (state == " " and (chars or quoted)):
         emit()
     return tokens
+
+
+def _run(pattern: re.Pattern[str], line: str, i: int, chars: list[str], index: list[int]) -> int:
+    """Add the run of ``pattern`` characters at ``line[i]`` (at least one) to the word."""
+    m = pattern.match(line, i)
+    end = m.end() if m else i + 1
+    chars.append(line[i:end])
+    index.extend(range(i, end))
+    return end
