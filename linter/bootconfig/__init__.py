@@ -1,7 +1,8 @@
 """Boot configuration files read exactly as the boot tooling reads them.
 
 Every front end (GRUB defaults, grub.cfg, BLS entries, grubenv, /etc/kernel/cmdline,
-/proc/cmdline) yields per boot entry the command line the kernel receives, with each character
+/proc/cmdline, the kernel's bootconfig, unified kernel images and their add-ons, ``grubby
+--info=ALL`` text) yields per boot entry the command line the kernel receives, with each character
 traced to the file, line and column that produced it.
 """
 

@@ -34,6 +34,7 @@ from memmap_lint.bootconfig.model import (
     Diagnostic,
     Origin,
     Traced,
+    image_release,
 )
 
 
@@ -178,6 +179,15 @@ def _generated_script(bls: BlsFile, options: Traced | None) -> Traced:
     return Traced.join(parts)
 
 
+def _release(bls: BlsFile) -> str | None:
+    """The entry's kernel: its ``version`` key, else the release in its ``linux`` path."""
+    version = bls.get("version")
+    if version is not None and version.text.strip():
+        return version.text.strip()
+    linux = bls.get("linux")
+    return image_release(linux.text) if linux is not None else None
+
+
 class BlsFrontend:
     kind = "bls"
 
@@ -259,6 +269,7 @@ class BlsFrontend:
                     is_default,
                     tuple(notes),
                     bls.id,
+                    _release(bls),
                 )
             )
         variables: dict[str, Assignment] = {}

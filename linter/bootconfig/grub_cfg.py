@@ -16,7 +16,14 @@ from memmap_lint.bootconfig.grubscript import (
     resolve_default,
     run_entry,
 )
-from memmap_lint.bootconfig.model import Assignment, BootConfig, BootEntry, Diagnostic, Traced
+from memmap_lint.bootconfig.model import (
+    Assignment,
+    BootConfig,
+    BootEntry,
+    Diagnostic,
+    Traced,
+    image_release,
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ def run_grub_script(
                     is_default=is_default,
                     notes=tuple(notes),
                     id=e.id,
+                    kernel=image_release(run.argv[0].text) if run.argv else None,
                 )
             )
 

@@ -12,6 +12,7 @@ the command line is what the kernel receives (GRUB util/grub-mkconfig.in, util/g
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from memmap_lint.bootconfig.base import Context, Source
 from memmap_lint.bootconfig.grub_cfg import run_grub_script
@@ -138,10 +139,14 @@ class GrubDefaultFrontend:
                 split = split_value(name, state, sources, default)
                 if split is not None:
                     diags.append(split)
+        # The kernel is grub-mkconfig's pick from /boot, unknown here (unless the caller said).
+        entries = result.entries
+        if context.kernel_version == Context().kernel_version:
+            entries = tuple(replace(e, kernel=None) for e in entries)
         return BootConfig(
             self.kind,
             tuple(s.path for s in sources),
-            result.entries,
+            entries,
             dict(state.assignments),
             tuple(diags),
         )

@@ -10,14 +10,20 @@ from memmap_lint.bootconfig.base import Context, Frontend, Source
 from memmap_lint.bootconfig.bls import BlsFrontend
 from memmap_lint.bootconfig.grub_cfg import GrubCfgFrontend
 from memmap_lint.bootconfig.grub_default import GrubDefaultFrontend
+from memmap_lint.bootconfig.grubby import GrubbyFrontend
 from memmap_lint.bootconfig.grubenv import GrubenvFrontend, parse_envblk
 from memmap_lint.bootconfig.kernel_cmdline import KernelCmdlineFrontend, ProcCmdlineFrontend
 from memmap_lint.bootconfig.model import BootConfig, Traced
+from memmap_lint.bootconfig.uki import UkiFrontend, addons_of
+from memmap_lint.bootconfig.xbc import BootconfigFrontend
 from memmap_lint.errors import LintError
 
 #: Front ends in detection order (content-based checks of later ones are looser).
 FRONTENDS: tuple[Frontend, ...] = (
     GrubenvFrontend(),
+    UkiFrontend(),
+    BootconfigFrontend(),
+    GrubbyFrontend(),
     KernelCmdlineFrontend(),
     ProcCmdlineFrontend(),
     BlsFrontend(),
@@ -50,6 +56,10 @@ def detect_kind(path: str, text: str) -> str | None:
         return "grub-default"
     if "loader/entries/" in norm:
         return "bls"
+    if name.lower().endswith(".efi"):
+        return "uki"
+    if name.startswith(("initrd", "initramfs")) or name.endswith(".bconf"):
+        return "bootconfig"
     for f in FRONTENDS:
         if f.detect(norm, text):
             return f.kind
@@ -82,8 +92,9 @@ def load_boot_config(
 
     ``.../default/grub`` brings ``grub.d/*.cfg`` beside it (sorted); ``grub.cfg`` brings the
     ``grubenv`` beside it; a BLS entry (or an ``entries`` directory) brings every ``*.conf`` of its
-    directory and the ``grub2/grubenv`` (or ``grub/grubenv``) two levels up. ``overlay`` (path as
-    read -> text) replaces files' contents, e.g. to read them as a fix would leave them.
+    directory and the ``grub2/grubenv`` (or ``grub/grubenv``) two levels up; a UKI brings the
+    add-ons systemd-stub loads with it. ``overlay`` (path as read -> text) replaces files'
+    contents, e.g. to read them as a fix would leave them.
     """
     p = Path(path)
     ctx = context or Context()
@@ -112,6 +123,11 @@ def load_boot_config(
         if not ctx.grubenv and env_file.is_file():
             ctx = _with_grubenv(ctx, env_file, overlay)
         return frontend(found).parse([Source(str(p), text)], ctx)
+    if found == "uki":
+        extra = [] if p.name.lower().endswith(".addon.efi") else addons_of(p)
+        return frontend(found).parse(
+            [Source(str(p), text), *[Source(str(a), _read(a, overlay)) for a in extra]], ctx
+        )
     if found == "bls":
         confs = sorted(p.parent.glob("*.conf")) if p.suffix == ".conf" else [p]
         if p not in confs:

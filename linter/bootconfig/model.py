@@ -130,6 +130,9 @@ class BootEntry:
     ``origins`` maps character spans ``[start, end)`` of ``cmdline`` to the file position of the
     span's first character; characters inside a span are consecutive in that file line.
     Characters covered by no span were synthesized (``BOOT_IMAGE=``, ``ro``, a separator).
+    ``kernel``: the release of the kernel the entry boots when the file names it (BLS
+    ``version``, the ``vmlinuz-RELEASE`` of a ``linux`` path, a UKI's ``.uname``); a kernel
+    named without a version (``vmlinuz-linux-cachyos``) gives its bare name.
     """
 
     title: str
@@ -139,6 +142,7 @@ class BootEntry:
     is_default: bool = False
     notes: tuple[str, ...] = ()
     id: str | None = None
+    kernel: str | None = None
 
     def origin_at(self, offset: int) -> Origin | None:
         """Where the character at ``offset`` of ``cmdline`` was written, if it was."""
@@ -146,6 +150,15 @@ class BootEntry:
             if start <= offset < end:
                 return origin.shifted(offset - start)
         return None
+
+
+def image_release(path: str) -> str | None:
+    """``/boot/vmlinuz-6.1.0-28-amd64`` -> ``6.1.0-28-amd64``; ``vmlinuz-linux`` -> ``linux``."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    for prefix in ("vmlinuz-", "vmlinux-", "bzImage-", "kernel-"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
