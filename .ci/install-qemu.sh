@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Install what the live kernel tests (pytest marker `qemu`) need: qemu-system-x86 and Debian's
-# stock kernels, unpacked into a git-ignored cache inside the repository.
+# Install what the live kernel tests (pytest marker `qemu`) need: qemu-system-x86, Debian's
+# stock kernels with their pstore modules, and a static busybox for the post-boot initramfs,
+# unpacked into a git-ignored cache inside the repository.
 #
 #   stock-6.1      newest linux-image-6.1.0-N-amd64-unsigned           (stock dialect)
 #   mainline-6.12  newest linux-image-6.12.N+deb12-amd64-unsigned      (mainline dialect)
 #
 # Each kernel lands in $MEMMAP_LINT_KERNELS/<name>/ (default .cache/kernels/<name>/) as
 # `vmlinuz` (the bzImage), `vmlinux` (the ELF inside it: QEMU boots it through its PVH entry,
-# as the recorded answers in tests/fixtures were booted), `config` and `release`.
+# as the recorded answers in tests/fixtures were booted), `config`, `release` and
+# `modules/` (the package's kernel/fs/pstore and kernel/lib modules, as shipped: ramoops and the
+# reed_solomon it depends on, for the post-boot tests' initramfs). Debian's busybox-static lands
+# in $MEMMAP_LINT_KERNELS/busybox-static/busybox.
 # The packages are fetched with `apt-get download` and unpacked with dpkg-deb: no boot loader
 # hooks, nothing installed into /boot. Idempotent: a second run with everything in place touches
 # neither apt nor the network. Works as root without a terminal (CI=true); uses sudo otherwise.
@@ -83,7 +87,8 @@ extract_vmlinux() {
 # Fetch the newest package whose name matches $2 (an extended regex) into $CACHE/$1.
 fetch_kernel() {
     local name="$1" pattern="$2" dest="$CACHE/$1" pkg tmp uname_r
-    if [ -s "$dest/vmlinux" ] && [ -s "$dest/vmlinuz" ] && [ -s "$dest/release" ]; then
+    if [ -s "$dest/vmlinux" ] && [ -s "$dest/vmlinuz" ] && [ -s "$dest/release" ] &&
+        [ -d "$dest/modules" ]; then
         echo "$name: $dest/vmlinuz ($(tail -n 1 "$dest/release"), cached)"
         return 0
     fi
@@ -98,8 +103,10 @@ fetch_kernel() {
     chmod 755 "$tmp"
     (cd "$tmp" && apt-get -o APT::Sandbox::User=root download -qq "$pkg")
     mkdir -p "$tmp/root"
-    dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp/root" --wildcards './boot/vmlinuz-*' './boot/config-*'
+    dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp/root" --wildcards './boot/vmlinuz-*' \
+        './boot/config-*' './lib/modules/*/kernel/fs/pstore/*' './lib/modules/*/kernel/lib/*'
     mkdir -p "$tmp/out"
+    mv "$tmp"/root/lib/modules/*/kernel "$tmp/out/modules"
     uname_r="$(basename "$tmp"/root/boot/vmlinuz-*)"
     uname_r="${uname_r#vmlinuz-}"
     mv "$tmp"/root/boot/vmlinuz-* "$tmp/out/vmlinuz"
@@ -114,7 +121,30 @@ fetch_kernel() {
     echo "$name: $dest/vmlinuz ($(tail -n 1 "$dest/release"))"
 }
 
+# Debian's busybox-static, unpacked (not installed: it conflicts with the busybox package).
+fetch_busybox() {
+    local dest="$CACHE/busybox-static" tmp
+    if [ -x "$dest/busybox" ]; then
+        echo "busybox-static: $dest/busybox (cached)"
+        return 0
+    fi
+    apt_update_once
+    tmp="$(mktemp -d "$CACHE/.fetch-busybox.XXXXXX")"
+    trap "rm -rf '$tmp'" EXIT
+    chmod 755 "$tmp"
+    (cd "$tmp" && apt-get -o APT::Sandbox::User=root download -qq busybox-static)
+    mkdir -p "$tmp/root" "$tmp/out"
+    dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+    mv "$tmp/root/bin/busybox" "$tmp/out/busybox"
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    trap - EXIT
+    echo "busybox-static: $dest/busybox"
+}
+
 mkdir -p "$CACHE"
+fetch_busybox
 fetch_kernel stock-6.1 'linux-image-6\.1\.0-[0-9]+-amd64-unsigned'
 fetch_kernel mainline-6.12 'linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned'
 qemu-system-x86_64 --version | head -n 1

@@ -19,6 +19,10 @@ optional ``companion:`` (fixture path, e.g. the /etc/default/grub of a grub.cfg)
 a host, as ``memmap-lint FILE`` runs it; identical findings (same message and place) count once.
 ``at: "grub:9:35"`` checks the end of the first finding's ``path:line:column``.
 Each case says where its expectation comes from in a ``source:`` field.
+After-the-reboot rules (MM7xx) take ``postboot:`` instead: a console recorded by
+tests/postboot_boot.py (under tests/fixtures/); the host is what that boot ran (its firmware map,
+``/proc/cmdline`` and release; ``e820:`` replaces the map the prediction uses) and its facts are
+``verify``'s comparison.
 """
 
 from __future__ import annotations
@@ -50,7 +54,25 @@ def _cases() -> list[Any]:
     return out
 
 
+def _postboot_context(case: dict[str, Any], name: str) -> HostContext:
+    from memmap_lint.engine.collected import facts_capture
+    from memmap_lint.engine.verify import check_host
+    from postboot_boot import console_facts
+
+    facts = console_facts((FIXTURES / case["postboot"]).read_text())
+    assert facts.postboot is not None
+    cap = load_capture(FIXTURES / case["e820"]) if case.get("e820") else facts_capture(facts, name)
+    assert cap is not None
+    kernel = kernel_for(facts.kernel_release, case.get("features", ()), case.get("dialect"))
+    line = parse(facts.proc_cmdline)
+    sim = simulate(cap.entries, line, kernel, cap.setup_data)
+    verdict = check_host(sim, facts.postboot)
+    return HostContext(name, line, kernel, sim, Thresholds(), {"verify": verdict})
+
+
 def _context(case: dict[str, Any], name: str = "host") -> HostContext:
+    if case.get("postboot"):
+        return _postboot_context(case, name)
     thresholds = Thresholds(**case.get("thresholds", {}))
     kernel = kernel_for(case.get("kernel"), case.get("features", ()), case.get("dialect"))
     line = parse(case.get("cmdline", ""))

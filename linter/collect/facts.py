@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal, cast
 
+from memmap_lint.collect.postboot import PostBoot
 from memmap_lint.errors import LintError
 
 FACTS_SCHEMA_ID = "memmap-lint/facts/v1"
@@ -68,9 +69,12 @@ class HostFacts:
     next_kernel: str | None = None
     next_kernel_source: str = "unknown"
     notes: tuple[str, ...] = ()
+    #: What the running kernel shows of its reservations and consumers (None: not collected).
+    postboot: PostBoot | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``schema/facts.schema.json``)."""
+        extra = {} if self.postboot is None else {"postboot": self.postboot.to_dict()}
         return {
             "schema": FACTS_SCHEMA_ID,
             "address": self.address,
@@ -91,6 +95,7 @@ class HostFacts:
             "next_kernel": self.next_kernel,
             "next_kernel_source": self.next_kernel_source,
             "notes": list(self.notes),
+            **extra,
         }
 
     @classmethod
@@ -116,6 +121,7 @@ class HostFacts:
             next_kernel=d["next_kernel"],
             next_kernel_source=d["next_kernel_source"],
             notes=tuple(d["notes"]),
+            postboot=PostBoot.from_dict(d["postboot"]) if d.get("postboot") else None,
         )
 
 

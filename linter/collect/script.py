@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from memmap_lint.collect.facts import E820Source, FirmwareEntry, HostFacts
 from memmap_lint.collect.nextkernel import next_kernel
+from memmap_lint.collect.postboot import POSTBOOT_KEYS, postboot_facts
 
 REMOTE_COMMAND = "sh -s"
 
@@ -86,6 +87,40 @@ for p in /etc/default/grub /etc/default/grub.d/*.cfg /boot/grub/grub.cfg /boot/g
   case $p in *'*'*) continue;; esac
   if okname "$p"; then f "$p"; else echo "W skipped-name"; fi
 done
+PB='
+out() { echo "F $1"; base64; echo .; }
+f() {
+  if [ ! -e "$1" ]; then echo "M $1"
+  elif [ -f "$1" ] && [ -r "$1" ]; then echo "F $1"; base64 < "$1" 2>/dev/null; echo .
+  else echo "D $1"; fi
+}
+okname() { case $1 in *[!A-Za-z0-9._+@:,=-]*) return 1;; esac; return 0; }
+ls1() {
+  if [ ! -d "$1" ] && [ "$root" = 1 ]; then echo "M $2"; return; fi
+  if [ ! -r "$1" ] || [ ! -x "$1" ]; then echo "D $2"; return; fi
+  for n in "$1"/*; do [ -e "$n" ] || continue; n=${n##*/}; if okname "$n"; then echo "$n"; else echo "?"; fi; done | out "$2"
+}
+root=0; [ "$(id -u)" = 0 ] && root=1
+if [ "$root" = 1 ]; then f /proc/iomem; else echo "D /proc/iomem"; fi
+P=/sys/module/ramoops/parameters
+if [ ! -d "$P" ]; then echo "M ramoops-params"
+elif [ "$root" = 1 ]; then
+  for n in "$P"/*; do [ -f "$n" ] || continue; v=; read -r v < "$n"; printf "%s %s\n" "${n##*/}" "$v"; done | out ramoops-params
+else echo "D ramoops-params"; fi
+if [ "$root" != 1 ] || ! grep -q " /sys/kernel/debug debugfs " /proc/mounts; then echo "D /sys/kernel/debug/memblock/reserve_mem_param"
+else f /sys/kernel/debug/memblock/reserve_mem_param; fi
+T=/sys/kernel/tracing; [ -d $T/instances ] || T=/sys/kernel/debug/tracing
+ls1 $T/instances trace-instances
+ls1 /sys/fs/pstore pstore
+ls1 /var/lib/systemd/pstore pstore-archive
+if grep -q " /sys/fs/pstore pstore " /proc/mounts; then echo yes; else echo no; fi | out pstore-mounted
+if k=$(dmesg 2>/dev/null) && [ -n "$k" ]; then
+  printf "%s\n" "$k" | grep -E "ramoops|pstore|reserve_mem|[Tt]racing|boot instance|e820|user-defined|user: |Command line|command line|ecc:" | out klog-postboot
+else echo "D klog-postboot"; fi
+'
+if [ "$(id -u)" != 0 ] && [ "$MMLINT_SUDO" = 1 ] && pb=$(sudo -n sh -c "$PB" 2>/dev/null) && [ -n "$pb" ]; then
+  printf '%s\n' "$pb"; echo sudo | out postboot-via
+else sh -c "$PB"; fi
 for p in /boot/vmlinuz-*; do
   [ -e "$p" ] || continue
   v=${p#/boot/vmlinuz-}
@@ -113,8 +148,9 @@ _HEADER = re.compile(r"([FMDW]) ([A-Za-z0-9._/+@:,=*-]{1,4096})")
 _B64_LINE = re.compile(r"[A-Za-z0-9+/=]{0,1024}")
 _MEMMAP_LINE = re.compile(r"(\d{1,9}) 0x([0-9a-fA-F]{1,16}) 0x([0-9a-fA-F]{1,16}) ([ -~]{1,64})")
 _KEYS = frozenset(
-    {"uname-r", "uname-m", "memmap", "memmap-via", "klog", "klog-source", "boot-kernels"}
-)
+    {"uname-r", "uname-m", "memmap", "memmap-via", "klog", "klog-source", "boot-kernels",
+     *POSTBOOT_KEYS}
+)  # fmt: skip
 _DMI = {"product": "/sys/class/dmi/id/product_name", "bios": "/sys/class/dmi/id/bios_version"}
 _KERNEL_NAME = re.compile(r"[A-Za-z0-9._+@:,=-]{1,255}")
 
@@ -261,9 +297,13 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
             notes.append(f"/sys/firmware/memmap {why} and the kernel log unreadable: no e820 map")
     boot_files: dict[str, str] = {}
     for key, raw in sections.data.items():
-        if key.startswith("/") and key not in ("/proc/cmdline", *_DMI.values()):
+        if key.startswith("/") and key not in ("/proc/cmdline", *_DMI.values(), *POSTBOOT_KEYS):
             boot_files[key] = _text(raw)
-    unread = sorted(k for k in sections.denied if k.startswith("/") and k not in _DMI.values())
+    unread = sorted(
+        k
+        for k in sections.denied
+        if k.startswith("/") and k not in _DMI.values() and k not in POSTBOOT_KEYS
+    )
     if unread:
         notes.append("unreadable: " + ", ".join(unread))
     if sections.skipped_names:
@@ -275,6 +315,10 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
     dmi_product = _one_line(sections, _DMI["product"], False)
     bios_version = _one_line(sections, _DMI["bios"], False)
     nxt, how = next_kernel(boot_files, kernels, kernel_release)
+    try:
+        postboot = postboot_facts(sections.data, sections.missing, sections.denied)
+    except ValueError as exc:
+        raise GarbageOutput(str(exc)) from None
     return HostFacts(
         address=address,
         collected_at=collected_at,
@@ -291,4 +335,5 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
         next_kernel=nxt,
         next_kernel_source=how,
         notes=tuple(notes),
+        postboot=postboot,
     )

@@ -1,0 +1,354 @@
+"""After the reboot: what the running kernel shows, compared with the simulation of its boot.
+
+The simulation is the command line the host actually booted (``/proc/cmdline``) on its firmware
+map (``/sys/firmware/memmap`` or the ``BIOS-e820`` lines) under the running release. What the
+kernel shows comes from the post-boot facts (``collect.postboot``), read as the kernel writes it:
+
+* ``reserve_mem=`` regions print nothing (mm/memblock.c ``reserve_mem()``, 6.11-7.0) and are not
+  in ``/proc/iomem``; a region is seen through its consumers: ramoops overwrites its
+  ``mem_address``/``mem_size`` parameters with the region ``reserve_mem_find_by_name()`` found
+  (fs/pstore/ram.c ``ramoops_init()``, 6.11+; left at 0 when the name is unknown), and a boot
+  trace instance prints ``Tracing: mapped boot instance NAME at physical memory ADDR of size
+  SIZE`` or ``Failed to map boot instance NAME to REGION`` (kernel/trace/trace.c
+  ``enable_instances()``, 6.12); debugfs ``memblock/reserve_mem_param`` lists names and sizes
+  where the kernel has it. A lookup returns the first region of a name, so a second one of the
+  same name is never seen: the simulation's verdict (-EBUSY) stands for it.
+* ``memmap=`` edits (stock and rfc): the ``user-defined physical RAM map`` the kernel printed
+  (arch/x86/kernel/e820.c ``e820__finish_early_params()``) is compared entry by entry with the
+  simulated table, which makes every wildcard region's address exact.
+* ramoops: ``ramoops: using SIZE@ADDR, ecc: N`` once it registered (``ramoops_probe()``);
+  ``pstore: backend 'X' already loaded: ignoring 'ramoops'`` when another backend won
+  (fs/pstore/platform.c ``pstore_register()``).
+
+``check_host`` returns a JSON-ready dict the MM7xx rules read from ``facts["verify"]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from memmap_lint.captures.parse import parse_capture
+from memmap_lint.collect.facts import HostFacts
+from memmap_lint.collect.postboot import IOMEM, RESERVE_MEM_PARAM, PostBoot
+from memmap_lint.engine.collected import view_of
+from memmap_lint.engine.findings import Location
+from memmap_lint.errors import LintError
+from memmap_lint.kernel.cmdline import Cmdline, parse
+from memmap_lint.kernel.e820 import Entry
+from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
+from memmap_lint.kernel.params import trace_instances
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import simulate
+
+if TYPE_CHECKING:
+    from memmap_lint.engine.lint import HostInput
+
+_RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
+_RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
+_PSTORE_OTHER = re.compile(r"pstore: backend '([^']*)' already loaded: ignoring '([^']*)'")
+_TRACE_MAPPED = re.compile(
+    r"Tracing: mapped boot instance (\S+) at physical memory 0x([0-9a-f]+) of size 0x([0-9a-f]+)"
+)
+_TRACE_FAILED = re.compile(r"Failed to map boot instance (\S+) to (\S+)")
+_RESERVE_MEM_PARAM = re.compile(r"(\S+)\s+\(([^)]*)\)")
+#: The kernel's own ramoops messages that are not failures.
+_RAMOOPS_OK = ("using module parameters", "using 0x")
+
+Json = dict[str, Any]
+
+
+def _klog_lines(pb: PostBoot) -> list[str]:
+    return (pb.klog or "").splitlines()
+
+
+def _matches(pattern: re.Pattern[str], lines: Iterable[str]) -> list[re.Match[str]]:
+    return [m for line in lines if (m := pattern.search(line)) is not None]
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text, 0) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _name_set(value: str | None) -> str | None:
+    """A ramoops ``charp`` parameter as sysfs shows it (``(null)`` when unset)."""
+    return None if value in (None, "", "(null)") else value
+
+
+def observed_regions(pb: PostBoot, cmdline: Cmdline) -> tuple[dict[str, Json], set[str]]:
+    """reserve_mem regions the running kernel shows: name -> {start, size, evidence}; and the
+    names it shows do not exist."""
+    seen: dict[str, Json] = {}
+    absent: set[str] = set()
+    lines = _klog_lines(pb)
+    params = pb.ramoops or {}
+    name = _name_set(params.get("mem_name"))
+    if name is not None:
+        size, start = _int(params.get("mem_size")), _int(params.get("mem_address"))
+        if size:
+            seen[name] = {"start": start, "size": size, "evidence": "ramoops mem_name lookup"}
+        elif not cmdline.named("ramoops.mem_size"):
+            absent.add(name)  # ramoops_init() leaves mem_size at 0 for an unknown name
+    targets = {
+        i.name: i.target
+        for p in cmdline.named("trace_instance")
+        for i in trace_instances(p)
+        if i.target is not None and not i.target[:1].isdigit()
+    }
+    for m in _matches(_TRACE_MAPPED, lines):
+        region = targets.get(m[1])
+        if region is not None and region not in seen:
+            seen[region] = {
+                "start": int(m[2], 16),
+                "size": int(m[3], 16),
+                "evidence": f"trace instance {m[1]} mapped there",
+            }
+    for m in _matches(_TRACE_FAILED, lines):
+        absent.add(m[2])
+    if pb.reserve_mem_param is not None:
+        listed = {m[1] for m in _matches(_RESERVE_MEM_PARAM, pb.reserve_mem_param.splitlines())}
+        for n in listed:
+            seen.setdefault(
+                n, {"start": None, "size": None, "evidence": "debugfs reserve_mem_param"}
+            )
+        absent |= {n for n in targets.values() if n not in listed}
+    return seen, absent - seen.keys()
+
+
+def _user_map(pb: PostBoot) -> tuple[Entry, ...] | None:
+    if not pb.klog or "user-defined physical RAM map" not in pb.klog:
+        return None
+    try:
+        return parse_capture(pb.klog, "kernel log").user_map
+    except LintError:
+        return None
+
+
+def _table_check(sim: Simulation, pb: PostBoot) -> Json:
+    """The kernel's printed user-defined map against the simulated table."""
+    printed = _user_map(pb)
+    if printed is None:
+        return {"checked": False, "userdef": sim.userdef}
+    want = [(e.start, e.size, e.type) for e in sim.table]
+    got = [(e.start, e.size, e.type) for e in printed]
+    return {
+        "checked": True,
+        "userdef": sim.userdef,
+        "matches": want == got,
+        "missing": [list(e) for e in want if e not in got],
+        "unexpected": [list(e) for e in got if e not in want],
+    }
+
+
+def _regions(sim: Simulation, pb: PostBoot, table: Json) -> list[Json]:
+    seen, absent = observed_regions(pb, sim.cmdline)
+    out: list[Json] = []
+    first_of: dict[str, int] = {}
+    for i, r in enumerate(sim.regions):
+        item: Json = {
+            "index": i,
+            "name": r.name,
+            "kind": r.kind,
+            "size": r.size,
+            "predicted": r.start,
+            "approximate": r.approximate,
+            "status": r.status,
+            "note": r.note,
+            "actual": None,
+            "actual_size": None,
+            "evidence": "",
+        }
+        name = r.name or ""
+        got = seen.get(name) if r.kind == "reserve_mem" and name not in first_of else None
+        if r.status != PLACED or r.start is None:
+            item["state"] = "absent"
+            item["evidence"] = "refused at boot, as simulated"
+            if got is not None:  # the kernel has it although the simulation refused it
+                item["actual"], item["actual_size"] = got["start"], got["size"]
+                item["state"], item["evidence"] = "moved", got["evidence"]
+                first_of.setdefault(name, i)
+        elif r.kind == "reserve_mem":
+            duplicate = name in first_of
+            first_of.setdefault(name, i)
+            if duplicate:
+                item["state"] = "unknown"
+            elif got is not None:
+                item["actual"], item["actual_size"] = got["start"], got["size"]
+                item["evidence"] = got["evidence"]
+                same_size = got["size"] in (None, r.size)
+                exact = r.approximate or got["start"] in (None, r.start)
+                item["state"] = "present" if same_size and exact else "moved"
+            elif name in absent:
+                item["state"] = "absent"
+                item["evidence"] = "its consumers did not find it"
+            else:
+                item["state"] = "unknown"
+        elif table.get("checked"):
+            item["state"] = "present" if table.get("matches") else "moved"
+            item["evidence"] = "the user-defined physical RAM map printed at boot"
+            if table.get("matches"):
+                item["actual"], item["actual_size"] = r.start, r.size
+        else:
+            item["state"] = "unknown"
+        out.append(item)
+    return out
+
+
+def _ramoops(sim: Simulation, pb: PostBoot, regions: list[Json]) -> Json | None:
+    wanted = sim.cmdline.named("ramoops.mem_name", "ramoops.mem_address", "ramoops.mem_size")
+    if not wanted:
+        return None
+    lines = _klog_lines(pb)
+    out: Json = {"params": dict(pb.ramoops) if pb.ramoops is not None else None}
+    name_param = sim.cmdline.last("ramoops.mem_name")
+    name = name_param.value if name_param is not None else None
+    out["mem_name"] = name
+    region = next(
+        (r for r in regions if r["kind"] == "reserve_mem" and r["name"] == name and name), None
+    )
+    out["region"] = region["index"] if region is not None else None
+    using = _matches(_RAMOOPS_USING, lines)
+    out["errors"] = [
+        m[1] for m in _matches(_RAMOOPS_LINE, lines) if not m[1].startswith(_RAMOOPS_OK)
+    ]
+    other = _matches(_PSTORE_OTHER, lines)
+    out["other_backend"] = other[-1][1] if other and other[-1][2] == "ramoops" else None
+    if using:
+        size, start = int(using[-1][1], 16), int(using[-1][2], 16)
+        out["attached"] = {"start": start, "size": size, "ecc": int(using[-1][3])}
+        expected = None
+        if region is not None:
+            expected = (region["actual"], region["size"])
+            if expected[0] is None and not region["approximate"]:
+                expected = (region["predicted"], region["size"])
+        where_ok = expected is None or expected[0] is None or expected == (start, size)
+        out["state"] = "attached" if where_ok else "elsewhere"
+        out["expected"] = list(expected) if expected is not None else None
+    elif pb.ramoops is None:
+        out["state"] = "unknown" if "ramoops-params" in pb.denied else "not-loaded"
+    elif pb.klog is None:
+        out["state"] = "unknown"
+    else:
+        out["state"] = "not-registered"
+    return out
+
+
+def _trace(sim: Simulation, pb: PostBoot, regions: list[Json]) -> list[Json]:
+    lines = _klog_lines(pb)
+    mapped = {m[1]: (int(m[2], 16), int(m[3], 16)) for m in _matches(_TRACE_MAPPED, lines)}
+    failed = {m[1]: m[2] for m in _matches(_TRACE_FAILED, lines)}
+    out: list[Json] = []
+    for p in sim.cmdline.named("trace_instance"):
+        for inst in trace_instances(p):
+            item: Json = {"name": inst.name, "target": inst.target, "offset": p.start}
+            if pb.trace_instances is None:
+                item["state"] = "unknown"
+            elif inst.name not in pb.trace_instances:
+                item["state"] = "missing"
+                item["failed_region"] = failed.get(inst.name)
+            elif inst.target is not None and inst.name not in mapped:
+                item["state"] = "unmapped"
+            else:
+                item["state"] = "present"
+                if inst.name in mapped:
+                    item["mapped"] = list(mapped[inst.name])
+            out.append(item)
+    return out
+
+
+def _pstore(pb: PostBoot, ramoops: Json | None) -> Json | None:
+    if ramoops is None or ramoops.get("state") != "attached":
+        return None
+    return {
+        "mounted": pb.pstore_mounted,
+        "records": None if pb.pstore is None else list(pb.pstore),
+        "archive": None if pb.pstore_archive is None else list(pb.pstore_archive),
+    }
+
+
+def _unchecked(pb: PostBoot) -> list[str]:
+    words = {
+        IOMEM: "/proc/iomem",
+        "ramoops-params": "the ramoops parameters",
+        "trace-instances": "the trace instances",
+        "pstore": "/sys/fs/pstore",
+        "klog-postboot": "the kernel log",
+        RESERVE_MEM_PARAM: "debugfs memblock/reserve_mem_param",
+    }
+    return [words[k] for k in pb.denied if k in words]
+
+
+def check_host(sim: Simulation, pb: PostBoot) -> Json:
+    """The comparison of one host's boot with its simulation (what MM7xx rules read)."""
+    table = _table_check(sim, pb)
+    regions = _regions(sim, pb, table)
+    ramoops = _ramoops(sim, pb, regions)
+    return {
+        "dialect": sim.dialect,
+        "kernel": sim.kernel,
+        "mainline": sim.dialect == MAINLINE,
+        "table": table,
+        "regions": regions,
+        "ramoops": ramoops,
+        "trace": _trace(sim, pb, regions),
+        "pstore": _pstore(pb, ramoops),
+        "unchecked": _unchecked(pb),
+        "sudo": pb.sudo,
+    }
+
+
+def unverified(why: str) -> Json:
+    """The comparison of a host that could not be compared at all (MM706 says why)."""
+    return {
+        "missing_facts": why,
+        "table": {"checked": False},
+        "regions": [],
+        "ramoops": None,
+        "trace": [],
+        "pstore": None,
+        "unchecked": [],
+    }
+
+
+def verify_input(inp: HostInput, facts: HostFacts, source: str, now: datetime) -> HostInput:
+    """``inp`` re-aimed at the boot that runs now: the firmware map, ``/proc/cmdline`` and the
+    running release (with the inventory's ``kernel_features``/``dialect``), and the comparison
+    in ``facts["verify"]``."""
+    host = inp.host
+    view = view_of(facts, source, now)
+    cmdline = parse(facts.proc_cmdline)
+    kernel = kernel_for(
+        facts.kernel_release, host.get("kernel_features") or (), host.get("dialect")
+    )
+
+    def locate(offset: int | None) -> Location | None:
+        if offset is None:
+            return inp.locate(None)
+        return Location(f"{host.name}:/proc/cmdline", 1, offset + 1)
+
+    found: dict[str, Any] = {**inp.facts, **view.facts, "cmdline_source": "/proc/cmdline"}
+    if view.capture is None:
+        found["verify"] = unverified("the host reported no firmware map")
+    elif facts.postboot is None:
+        found["verify"] = unverified(
+            "its facts hold no post-boot part (collected by an older memmap-lint)"
+        )
+    else:
+        sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data)
+        found["verify"] = check_host(sim, facts.postboot)
+    return replace(
+        inp,
+        kernel=kernel,
+        cmdline=cmdline,
+        locate=locate,
+        capture=view.capture,
+        digest=view.digest,
+        facts=found,
+        boot=None,
+    )
