@@ -8,6 +8,7 @@ the memblock model, and from the linter itself: the suggested parameters must li
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -192,7 +193,80 @@ def test_two_wildcards_on_rfc_are_never_advised_as_fitting(tmp_path: Path) -> No
     code, advice = _advise(path, "--hosts", "db")
     assert code == 1
     failed = advice["failed"]
-    assert isinstance(failed, dict) and set(failed["rfc"]) == {"db-small", "db-mid", "db-big-1", "db-big-2"}
+    assert isinstance(failed, dict) and set(failed["rfc"]) == {
+        "db-small",
+        "db-mid",
+        "db-big-1",
+        "db-big-2",
+    }
     assert any("overlap" in n for n in advice["notes"])  # type: ignore[union-attr]
     code, advice = _advise(path, "--hosts", "web")
     assert code == 0 and not advice["failed"]  # memblock carves each region out: no overlap
+
+
+def test_one_line_per_group_adds_no_finding_on_any_of_its_hosts() -> None:
+    # Every group of the shipped fleet gets a line; on each of its hosts the line (in place of
+    # the host's region parameters and consumers) adds no host finding with every rule, through
+    # the real CLI's JSON and an independent lint of each host.
+    import json as _json
+    import subprocess as _sp
+    import sys as _sys
+    from dataclasses import replace as _replace
+
+    from memmap_lint.engine.config import Config as _Config
+    from memmap_lint.engine.lint import CaptureCache, Linter, collect_inputs
+    from memmap_lint.engine.registry import load_rules
+    from memmap_lint.inventory.load import load_inventory
+    from memmap_lint.kernel.cmdline import parse as _parse
+
+    root = Path(__file__).parent.parent
+    out = _sp.run(
+        [
+            _sys.executable,
+            "-m",
+            "memmap_lint.cli.main",
+            "advise",
+            "--format",
+            "json",
+            "inventory/prod.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+    )
+    assert out.returncode in (0, 1), out.stderr
+    groups = _json.loads(out.stdout)["groups"]
+    assert {g["dialect"] for g in groups} == {"rfc", "mainline"}
+    inventory = load_inventory(root / "inventory" / "prod.yaml")
+    inputs, _ = collect_inputs(inventory, list(inventory.hosts.values()), CaptureCache())
+    by_name = {i.host.name: i for i in inputs}
+    rules = load_rules([])
+    host_rules = {r.code for r in rules if r.scope == "host"}
+    for g in groups:
+        assert g["params"], g
+        assert re.search(r"(reserve_mem=|memmap=)0[*:]", g["params"]) is None  # never size 0
+        assert "^notrace" not in g["params"]
+        for host in g["hosts"]:
+            inp = by_name[host]
+            kept = [
+                p.raw
+                for p in inp.cmdline.params
+                if p.key not in ("reserve_mem", "trace_instance")
+                and not p.key.startswith("ramoops.")
+                and not (p.key == "memmap" and "*" in (p.value or ""))
+            ]
+            base = _replace(inp, cmdline=_parse(" ".join(kept)))
+            full = _replace(inp, cmdline=_parse(" ".join([*kept, g["params"]])))
+            linter = Linter(rules, _Config())
+            [before] = linter.lint_hosts([base])
+            [after] = Linter(rules, _Config()).lint_hosts([full])
+            new = sorted(
+                {f.code for f in after.findings if f.code in host_rules}
+                - {f.code for f in before.findings}
+            )
+            assert new == [], (
+                host,
+                g["params"],
+                [f.message for f in after.findings if f.code in new],
+            )

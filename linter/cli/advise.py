@@ -16,7 +16,7 @@ from memmap_lint.errors import LintError, LintErrors
 from memmap_lint.kernel.sizes import human
 
 if TYPE_CHECKING:
-    from memmap_lint.engine.advise import Advice, Subject
+    from memmap_lint.engine.advise import Advice, GroupAdvice, Subject
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -37,8 +37,11 @@ def add_parser(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def subjects(path: str, pattern: str | None, group: str | None) -> tuple[list[Subject], list[Any]]:
-    """The selected hosts of an inventory, resolved; and the errors of the hosts that are not."""
+def subjects(
+    path: str, pattern: str | None, group: str | None
+) -> tuple[list[Subject], list[Any], list[Any]]:
+    """The selected hosts of an inventory, resolved (as advise and as the linter see them);
+    and the errors of the hosts that are not."""
     from memmap_lint.engine.advise import Subject
     from memmap_lint.engine.lint import CaptureCache, collect_inputs
     from memmap_lint.inventory.load import load_inventory
@@ -62,17 +65,17 @@ def subjects(path: str, pattern: str | None, group: str | None) -> tuple[list[Su
         )
         for i in inputs
     ]
-    return chosen, errors
+    return chosen, list(inputs), errors
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from memmap_lint.engine.advise import advise
+    from memmap_lint.engine.advise import Member, advise, advise_groups
     from memmap_lint.report.output import write_output
 
     try:
-        chosen, errors = subjects(args.inventory, args.hosts, args.group)
+        chosen, inputs, errors = subjects(args.inventory, args.hosts, args.group)
     except LintErrors as exc:
         for err in exc.errors:
             print(str(err), file=sys.stderr)
@@ -82,13 +85,63 @@ def run(args: argparse.Namespace) -> int:
     if not chosen:
         raise LintError("MM001", "no host selected (see --hosts / --group)")
     advice = advise(chosen)
+    groups = advise_groups(
+        _linter(args.inventory), [Member(s, i) for s, i in zip(chosen, inputs, strict=True)]
+    )
     if args.format == "json":
-        write_output(json.dumps(advice_json(advice), indent=2) + "\n", args.output)
+        data = advice_json(advice) | {"groups": [groups_json(g) for g in groups]}
+        write_output(json.dumps(data, indent=2) + "\n", args.output)
     else:
-        write_output("\n".join(advice_text(advice)) + "\n", args.output)
+        text = [*advice_text(advice), *groups_text(groups)]
+        write_output("\n".join(text) + "\n", args.output)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if not complete(advice) else EXIT_CLEAN
+
+
+def _linter(inventory: str) -> Any:
+    """The linter with every rule and the inventory's config (the judge of suggestions)."""
+    from pathlib import Path
+
+    from memmap_lint.engine.config import Config, find_config, load_config
+    from memmap_lint.engine.lint import Linter
+    from memmap_lint.engine.registry import load_rules
+
+    found = find_config(Path(inventory))
+    return Linter(load_rules([]), load_config(found) if found else Config())
+
+
+def groups_json(g: GroupAdvice) -> dict[str, Any]:
+    return {
+        "dialect": g.dialect,
+        "consumers": list(g.consumers),
+        "hosts": list(g.hosts),
+        "params": g.params,
+        "why": g.why or None,
+        "dropped": list(g.dropped),
+        "notes": list(g.notes),
+        "excluded": list(g.excluded),
+    }
+
+
+def groups_text(groups: list[GroupAdvice]) -> Iterator[str]:
+    if not groups:
+        return
+    yield ""
+    yield (
+        "One line per group of hosts that can share it (replaces the named-region parameters, "
+        "ramoops.* and trace_instance=; adds no finding on any of its hosts):"
+    )
+    for g in groups:
+        uses = ", ".join(g.consumers) or "no consumer"
+        yield f"  {g.dialect}, {uses} ({len(g.hosts)}: {_hosts(g.hosts)}):"
+        yield f"    {g.params}" if g.params else f"    none fits: {g.why}"
+        for d in g.dropped:
+            yield f"    not copied (a rule flags it): {d}"
+        for x in g.excluded:
+            yield f"    left out (no line adds no finding there): {x}"
+        for n in g.notes:
+            yield f"    note (fleet rule, whatever the line): {n}"
 
 
 def complete(advice: Advice) -> bool:

@@ -19,11 +19,13 @@ Pure: hosts in, advice out; each distinct (map, kernel, base command line) is co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 from memmap_lint.captures.parse import Capture
-from memmap_lint.kernel.cmdline import Cmdline, Param
+from memmap_lint.engine.lint import HostInput, Linter
+from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
 from memmap_lint.kernel.params import memmap_items, trace_instances
 from memmap_lint.kernel.placement import largest, overlaps
@@ -421,3 +423,188 @@ def _notes(
             "(the RFC's memmap table is not searched by it)."
         )
     return tuple(notes)
+
+
+# ------------------------------------------------------------------ one line per group of hosts
+
+#: Smallest region suggested: ramoops needs its four zones (4 KiB each by default, ram.c) and a
+#: trace buffer a few pages per CPU; 1 MiB holds both with room.
+MIN_REGION = MIB
+#: Alignment of suggested regions: a page (both the RFC and memblock accept it).
+PAGE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A host of a group: what advise knows of it, and the linter input to judge lines with."""
+
+    subject: Subject
+    input: HostInput
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAdvice:
+    """One suggestion for hosts that can share it (same dialect, same consumers in use).
+
+    ``params`` replaces every named-region parameter and every ``ramoops.*`` and
+    ``trace_instance=`` of these hosts; ``None`` when no size adds no finding on all of them
+    (``why`` says what the smallest size still met). ``dropped``: consumer values of the hosts
+    that were not copied because a rule flags them.
+    """
+
+    dialect: str
+    consumers: tuple[str, ...]
+    hosts: tuple[str, ...]
+    params: str | None
+    why: str = ""
+    dropped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: The host the smallest size still failed on (None with a suggestion).
+    blocker: str | None = None
+    #: Hosts left out because no line adds no finding there, each with the finding.
+    excluded: tuple[str, ...] = ()
+
+
+def _consumer_key(s: Subject) -> tuple[str, ...]:
+    out = []
+    if s.cmdline.last("ramoops.mem_name") is not None:
+        out.append("ramoops")
+    if s.cmdline.named("trace_instance"):
+        out.append("trace_instance")
+    return tuple(out)
+
+
+def _without_consumers(line: Cmdline) -> str:
+    """``base_line`` without the other ``ramoops.*`` either: the suggestion owns the consumer."""
+    kept = [p for p in parse(base_line(line)).params if not p.key.startswith("ramoops.")]
+    text = " ".join(p.raw for p in kept)
+    tail = " ".join(p.raw for p in line.init_args)
+    return f"{text} -- {tail}" if tail else text
+
+
+def _judge(
+    linter: Linter, members: Sequence[Member], params: str, notes: list[str]
+) -> tuple[str, str] | None:
+    """None when ``params`` adds no host finding on any member; else (host, the finding).
+
+    Findings of fleet rules (MM306: hosts of one hardware whose maps differ) are about the
+    hosts, whatever the line: they go to ``notes``.
+    """
+    fleet = {r.code for r in linter.rules if r.scope == "fleet"}
+    base = [replace(m.input, cmdline=parse(_without_consumers(m.subject.cmdline))) for m in members]
+    full = [replace(b, cmdline=parse(_joined(b.cmdline.text, params))) for b in base]
+    before = linter.lint_hosts(base)
+    after = linter.lint_hosts(full)
+    for b, a in zip(before, after, strict=True):
+        had = Counter(f.code for f in b.findings)
+        for f in a.findings:
+            if had[f.code] > 0:
+                had[f.code] -= 1
+                continue
+            if f.code in fleet:
+                notes.append(f"{a.host}: {f.code} {f.message}")
+                continue
+            return a.host, f"{f.code} {f.message}"
+    return None
+
+
+def _sizes(start: int) -> Iterator[int]:
+    size = max(start, MIN_REGION)
+    while size >= MIN_REGION:
+        yield size - size % MIB if size >= MIB else size
+        size //= 2
+
+
+def advise_group(
+    linter: Linter, dialect: str, consumers: tuple[str, ...], members: Sequence[Member]
+) -> GroupAdvice:
+    """:func:`_advise_group`, leaving out one by one the hosts where even the smallest region
+    adds a finding that no size avoids (their own line's trouble: exactmap, a kernel change in
+    the same rollout), so the others still get a line."""
+    excluded: list[str] = []
+    left = list(members)
+    while True:
+        got = _advise_group(linter, dialect, consumers, left)
+        if got.params is not None or got.blocker is None or len(left) == 1:
+            return replace(got, excluded=tuple(excluded))
+        excluded.append(got.why)
+        left = [m for m in left if m.subject.host != got.blocker]
+
+
+def _advise_group(
+    linter: Linter, dialect: str, consumers: tuple[str, ...], members: Sequence[Member]
+) -> GroupAdvice:
+    """The largest regions (halving from what the hosts ask, at most the large-reservation
+    share of the smallest host's RAM) whose line adds no finding on any host of the group."""
+    hosts = tuple(m.subject.host for m in members)
+    sims = {
+        m.subject.host: simulate(
+            m.subject.capture.entries,
+            m.subject.cmdline,
+            m.subject.kernel,
+            m.subject.capture.setup_data,
+        )
+        for m in members
+        if m.subject.capture is not None
+    }
+    asked = {w.name: w for w in wants([m.subject for m in members], sims)}
+    share = linter.config.thresholds.large_reservation_share
+    budget = min((int(s.ram_total() * share) for s in sims.values()), default=0)
+    ramoops = "oops"
+    for m in members:
+        p = m.subject.cmdline.last("ramoops.mem_name")
+        if p is not None and p.value and len(p.value.encode()) < 16 and p.value.isidentifier():
+            ramoops = p.value
+            break
+    trace: dict[str, None] = {}
+    if dialect == MAINLINE:
+        for m in members:
+            for p in m.subject.cmdline.named("trace_instance"):
+                for inst in trace_instances(p):
+                    if inst.target and not "0" <= inst.target[0] <= "9":
+                        trace[_instance_text(inst.name, inst.flags, "trace", inst.events)] = None
+    keyword = (
+        "memmap={size}*{align}:{name}" if dialect == RFC else "reserve_mem={size}:{align}:{name}"
+    )
+    # reserve_mem moves with the kernel image under physical KASLR (MM409): the line says nokaslr.
+    extra = ["nokaslr"] if dialect == MAINLINE else []
+    start = max((w.size for w in asked.values()), default=MIN_REGION)
+    if budget:
+        start = min(start, budget // (2 if trace else 1))
+    dropped: list[str] = []
+    notes: list[str] = []
+    failed: tuple[str, str] = ("", "no host has an e820 capture")
+    for size in _sizes(start):
+        region = keyword.format(size=kernel_size(size), align=PAGE, name=ramoops)
+        params = " ".join([*extra, region, f"ramoops.mem_name={ramoops}"])
+        found = _judge(linter, members, params, []) if sims else failed
+        if found is not None:
+            failed = found
+            continue
+        kept: list[str] = []
+        tregion = keyword.format(size=kernel_size(size), align=PAGE, name="trace")
+        for t in trace:
+            line = " ".join([params, tregion, *kept, f"trace_instance={t}"])
+            if _judge(linter, members, line, []) is None:
+                kept.append(f"trace_instance={t}")
+            else:
+                dropped.append(f"trace_instance={t}")
+        final = " ".join([params, *([tregion, *kept] if kept else [])])
+        _judge(linter, members, final, notes)
+        return GroupAdvice(
+            dialect, consumers, hosts, final, "", tuple(dropped), tuple(dict.fromkeys(notes))
+        )
+    return GroupAdvice(
+        dialect, consumers, hosts, None, f"{failed[0]}: {failed[1]}", (), (), failed[0]
+    )
+
+
+def advise_groups(linter: Linter, members: Sequence[Member]) -> list[GroupAdvice]:
+    """One suggestion per group of hosts that can share a line (dialect and consumers in use);
+    stock kernels have no named regions and get none."""
+    groups: dict[tuple[str, tuple[str, ...]], list[Member]] = {}
+    for m in members:
+        if m.subject.kernel.dialect == STOCK:
+            continue
+        groups.setdefault((m.subject.kernel.dialect, _consumer_key(m.subject)), []).append(m)
+    return [advise_group(linter, d, c, ms) for (d, c), ms in sorted(groups.items())]
