@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from memmap_lint import __version__
 from memmap_lint.cli import advise, collect, lint, rules, schema, simulate
 from memmap_lint.cli.common import EXIT_ERROR
+from memmap_lint.cli.guard import guarded
 from memmap_lint.errors import LintError, LintErrors
 
 COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema")
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guarded
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``memmap-lint`` console script."""
     # A fleet run builds millions of small acyclic objects; with the default thresholds the
