@@ -191,6 +191,7 @@ def largest_fit(ctx: HostContext, index: int) -> int | None:
 
     Placement is monotone in the size (a smaller request fits wherever a larger one did, and
     below 2^63 the RFC's wrap can only fail), so a binary search over the simulator is exact.
+    A reserve_mem size that only fits if the model's unknowns are kind (``risk``) is no fit.
     """
     sim = ctx.sim
     assert sim is not None
@@ -207,6 +208,7 @@ def largest_fit(ctx: HostContext, index: int) -> int | None:
         other = rerun(ctx, edited)
         if not same_shape(sim, other):
             return False
-        return other.regions[index].start is not None
+        placed = other.regions[index]
+        return placed.start is not None and not placed.risk
 
     return largest(hi, fits) * unit

@@ -21,7 +21,7 @@ import selectors
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,3 +276,74 @@ def boot_many(
     """Boot each command line, ``workers`` QEMUs at a time (TCG keeps one core busy each)."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(lambda c: boot_cmdline(image, c, timeout), cmdlines))
+
+
+def minimal_dtb() -> bytes:
+    """An empty flattened device tree (version 17): with ``-dtb`` and a bzImage, QEMU's Linux
+    loader hands it to the kernel as a SETUP_DTB setup_data node, so the boot has setup_data."""
+    structure = (1).to_bytes(4, "big") + bytes(4) + (2).to_bytes(4, "big") + (9).to_bytes(4, "big")
+    rsvmap = bytes(16)
+    off_struct = 40 + len(rsvmap)
+    header = [0xD00DFEED, off_struct + len(structure), off_struct, off_struct + len(structure)]
+    header += [40, 17, 16, 0, 0, len(structure)]
+    return b"".join(v.to_bytes(4, "big") for v in header) + rsvmap + structure
+
+
+@dataclass(frozen=True)
+class BootLog:
+    """The serial output of a boot read until ``until`` said enough (or QEMU stopped)."""
+
+    log: str
+    seconds: float
+    timed_out: bool
+
+
+def boot_until(
+    image: Path,
+    cmdline: str,
+    until: Callable[[str], bool],
+    timeout: float = 120.0,
+    memory: str = MEMORY,
+    qemu_args: Sequence[str] = (),
+) -> BootLog:
+    """Boot ``image`` with ``cmdline`` and read its serial output until ``until(line)`` is true
+    for a line (printk prefix kept). ``qemu_args`` are added to QEMU's (e.g. ``-dtb FILE``:
+    with a bzImage, QEMU's Linux loader passes the blob as a SETUP_DTB setup_data node)."""
+    binary = qemu()
+    if binary is None:
+        raise FileNotFoundError("qemu-system-x86_64 is not installed (.ci/install-qemu.sh)")
+    argv = [binary, "-accel", "tcg", "-machine", "pc", "-m", memory, "-nodefaults"]
+    argv += ["-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot"]
+    argv += [*qemu_args, "-kernel", str(image), "-append", cmdline]
+    lines: list[str] = []
+    began = time.monotonic()
+    deadline = began + timeout
+    timed_out = done = False
+    with subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as proc:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        pending = b""
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while not done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                if not sel.select(left):
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    lines.append(raw.decode("utf-8", "replace").replace("\r", ""))
+                    if until(lines[-1]):
+                        done = True
+                        break
+        proc.kill()
+        proc.wait()
+    return BootLog("\n".join(lines), time.monotonic() - began, timed_out)

@@ -20,6 +20,13 @@ levels, indentation, trailing padding; the marker is searched anywhere in the li
   is dropped, since two nodes cannot share an address. Applying a node twice would change
   nothing anyway (the second update finds no RAM left in the range). Other update/remove lines
   happen later in boot or come from the command line and are not part of the firmware map.
+  ``parse_early_param()`` prints the same line for a ``memmap=`` ``%`` piece between RAM and
+  RESERVED_KERN (``memmap=8M%0x30000000-128+1``), earlier in the same boot: K6.12
+  arch/x86/kernel/setup.c ``setup_arch()`` runs ``parse_early_param()``, then ``x86_report_nx()``
+  (``NX (Execute Disable) protection: ...``), then ``e820__reserve_setup_data()``, whose nodes
+  end with the ``reserve setup_data:`` table. So only the lines after the NX line and before that
+  table are setup_data; a trimmed log without the NX line drops, in order, the lines the
+  command line's ``%`` pieces print.
 - ``user:`` lines are the kernel's own ``user-defined physical RAM map`` (after ``mem=`` /
   ``memmap=``). ``reserve setup_data:`` and ``modified:`` tables are the map after the command
   line and later kernel edits, not firmware data: they are ignored.
@@ -44,7 +51,9 @@ from memmap_lint.captures.model import (
     entry_from_inclusive,
     no_map_error,
 )
-from memmap_lint.kernel.e820 import Entry, parse_type_name
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, U64, Entry, parse_type_name
+from memmap_lint.kernel.params import memmap_items
 
 _FIRMWARE = re.compile(r"(?<![\w-])(BIOS-e820|BIOS-e801|BIOS-88):")
 _OTHER_TABLE = re.compile(r"(?<![\w-])(Xen|user|extended|reserve setup_data|modified):")
@@ -58,6 +67,8 @@ _CMDLINE = re.compile(r"(?<![\w-])Command line:(?: (.*))?$")
 _KERNEL_CMDLINE = re.compile(r"(?<![\w-])Kernel command line:(?: (.*))?$")
 _BOOTDATA = re.compile(r"Bootdata ok \(command line is (.*)\)\s*$")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.*)$")
+#: x86_report_nx() (arch/x86/mm/setup_nx.c): printed right after parse_early_param().
+_NX = re.compile(r"(?<![\w-])NX \(Execute Disable\) protection")
 _SIZE_COLUMN = re.compile(r"([0-9]{1,20}(?:\.[0-9]{1,20})?) ?(bytes|B|[KMGTPE]i?B)[ \t]+")
 _OLD_BODY_START = re.compile(r"[0-9a-fA-F]{16} +- ")
 _HEX = "0123456789abcdefABCDEF"
@@ -232,8 +243,8 @@ def parse_kernel_log(text: str, source: str) -> Capture:
     firmware = _Run()
     extended = _Run()
     user = _Run()
-    setup_data: list[tuple[int, int]] = []
-    last_update_line = 0
+    updates: list[tuple[int, tuple[int, int]]] = []
+    nx_line = 0
     cmdlines: list[str] = []
     kernel_cmdlines: list[str] = []
     bootdata: list[str] = []
@@ -242,6 +253,7 @@ def parse_kernel_log(text: str, source: str) -> Capture:
     # ended by another line: a later line of an ended group starts a second map.
     open_run: dict[str, int] = {}
     closed: set[str] = set()
+    tables: dict[str, int] = {}
 
     def table_line(group: str, run: _Run, parsed: _Range, lineno: int) -> None:
         if group in closed:
@@ -263,7 +275,9 @@ def parse_kernel_log(text: str, source: str) -> Capture:
         try:
             group = _scan_line(line, lineno, firmware, extended, user, table_line)
             if not group:
-                last_update_line = _scan_update(line, lineno, setup_data, last_update_line)
+                _scan_update(line, lineno, updates)
+            elif group == "reserve setup_data":
+                tables.setdefault(group, lineno)
         except _BadLine as bad:
             raise capture_error(bad.message, source, lineno, bad.index + 1) from None
         for name in list(open_run):
@@ -287,6 +301,8 @@ def parse_kernel_log(text: str, source: str) -> Capture:
         match = _PANIC.search(line)
         if match and panic is None:
             panic = match.group(1).rstrip()
+        if not nx_line and _NX.search(line):
+            nx_line = lineno
 
     table = extended if extended.entries else firmware
     if not table.entries:
@@ -310,9 +326,10 @@ def parse_kernel_log(text: str, source: str) -> Capture:
         cmdline = _first_value(kernel_cmdlines)
     if cmdline is None:
         cmdline = _first_value(bootdata)
+    end = tables.get("reserve setup_data", 0)
     return Capture(
         entries=tuple(table.entries),
-        setup_data=tuple(setup_data),
+        setup_data=_setup_data(updates, nx_line, end, cmdline),
         cmdline=cmdline,
         user_map=tuple(user.entries) if user.entries else None,
         panic=panic,
@@ -356,10 +373,8 @@ def _scan_line(
     return label  # reserve setup_data / modified: later tables, not firmware data
 
 
-def _scan_update(
-    line: str, lineno: int, setup_data: list[tuple[int, int]], last_update_line: int
-) -> int:
-    """Record a setup_data update line; the line number of the last one recorded."""
+def _scan_update(line: str, lineno: int, updates: list[tuple[int, tuple[int, int]]]) -> None:
+    """Record a ``usable ==> usable`` update line as (line number, (start, size))."""
     match = _UPDATE.search(line)
     if match:
         body = _UPDATE_BODY.match(line, match.end())
@@ -373,7 +388,7 @@ def _scan_update(
     else:
         match = _OLD_UPDATE.search(line)
         if not match:
-            return last_update_line
+            return
         body = _OLD_UPDATE_BODY.match(line, match.end())
         if not body:
             raise _BadLine(
@@ -382,10 +397,50 @@ def _scan_update(
         start, end = int(body.group(1), 16), int(body.group(2), 16)
         old, new = body.group(3), body.group(4)
         entry = entry_from_exclusive(start, end, 0)
-    if old.strip() != "usable" or new.strip() != "usable":
-        return last_update_line
-    node = (entry.start, entry.size)
-    if setup_data and setup_data[-1] == node and last_update_line == lineno - 1:
-        return lineno  # K6.1 prints each node again for e820_table_kexec
-    setup_data.append(node)
-    return lineno
+    if old.strip() == "usable" and new.strip() == "usable":
+        updates.append((lineno, (entry.start, entry.size)))
+
+
+def _printed_by_cmdline(cmdline: str | None) -> list[tuple[int, int]]:
+    """The ``usable ==> usable`` ranges ``parse_early_param()`` prints for ``cmdline``, in order.
+
+    K6.12 arch/x86/kernel/e820.c ``parse_memmap_one()``: a ``%`` piece with an old type calls
+    ``e820__range_update()``, which prints before it acts (``__e820__range_update``, after its
+    ``BUG_ON(old_type == new_type)``), the size capped at ``ULLONG_MAX - start``; RAM and
+    RESERVED_KERN both print as ``usable``.
+    """
+    if not cmdline:
+        return []
+    printed = []
+    for param in parse(cmdline).named("memmap"):
+        for item in memmap_items(param, wildcard=False):
+            if item.form != "%" or item.trailing or item.size is None or item.start is None:
+                continue
+            kinds = (item.old_type, item.new_type)
+            if set(kinds) == {RAM, RESERVED_KERN}:
+                start = item.start.value
+                printed.append((start, min(item.size.value, U64 - start)))
+    return printed
+
+
+def _setup_data(
+    updates: list[tuple[int, tuple[int, int]]], nx_line: int, end: int, cmdline: str | None
+) -> tuple[tuple[int, int], ...]:
+    """The setup_data nodes among the ``usable ==> usable`` lines (see the module docstring)."""
+    kept = [(n, node) for n, node in updates if n > nx_line and (not end or n < end)]
+    if not nx_line:
+        parsed = _printed_by_cmdline(cmdline)
+        rest = []
+        for n, node in kept:
+            if parsed and node == parsed[0]:
+                parsed.pop(0)
+            else:
+                rest.append((n, node))
+        kept = rest
+    nodes: list[tuple[int, int]] = []
+    last = 0
+    for n, node in kept:
+        if not (nodes and nodes[-1] == node and last == n - 1):
+            nodes.append(node)  # K6.1 prints each node again for e820_table_kexec
+        last = n
+    return tuple(nodes)

@@ -235,7 +235,8 @@ def _largest(p: _Profile, earlier: Sequence[tuple[Want, int]], w: Want) -> int:
 
     def fits(units: int) -> bool:
         params = params_for(p.kernel.dialect, None, [*earlier, (w, units * unit)])
-        return _placed(_sim(p, params), w.name) is not None
+        placed = _placed(_sim(p, params), w.name)
+        return placed is not None and not placed.risk  # a size that may be refused is no advice
 
     if fits(w.size // unit) and w.size % unit == 0:
         return w.size

@@ -11,7 +11,7 @@ Keys (the same in both files; ``-`` and ``_`` are interchangeable)::
     large-reservation-share = 0.10   # MM305
     low-memory-limit = "4G"          # MM304
     max-capture-age-days = 90        # MM603
-    headroom = "64M"                 # memory setup_arch() takes before reserve_mem runs
+    headroom = "64M"                 # early allocations the model cannot see (initrd, EFI...)
     [tool.memmap-lint.boot-files]    # hardware for boot files: glob (relative to this file) ->
     "etc/default/grub" = {e820 = "captures/r740.txt", kernel = "6.12.0-1-amd64"}
     "boot/loader/entries/*.conf" = {inventory = "inventory/prod.yaml", host = "db-01"}

@@ -53,6 +53,10 @@ class Region:
     clashes: tuple[tuple[int, int, int], ...] = ()
     #: The search would have read a slot past the table's array (its contents are unknowable).
     past_end: bool = False
+    #: reserve_mem: bytes of room left in the model after placing it (None: not modelled), and
+    #: what unknown would make the kernel refuse it ("" when even the bounds leave room).
+    margin: int | None = None
+    risk: str = ""
 
     @property
     def end(self) -> int | None:

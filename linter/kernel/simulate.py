@@ -17,7 +17,7 @@ from memmap_lint.kernel import names as N
 from memmap_lint.kernel import params as P
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.dialects import rfc
-from memmap_lint.kernel.dialects.memblock import DEFAULT_HEADROOM, Memblock
+from memmap_lint.kernel.dialects.memblock import DEFAULT_HEADROOM, memory_ranges
 from memmap_lint.kernel.e820 import (
     RAM,
     RESERVED,
@@ -29,6 +29,7 @@ from memmap_lint.kernel.e820 import (
     sanitized,
     type_name,
 )
+from memmap_lint.kernel.earlyboot import Facts
 from memmap_lint.kernel.model import (
     INVALID,
     NO_FIT,
@@ -44,6 +45,7 @@ from memmap_lint.kernel.model import (
     Simulation,
 )
 from memmap_lint.kernel.release import Kernel, kernel_for
+from memmap_lint.kernel.reservemem import Placer
 from memmap_lint.kernel.sizes import human
 
 PANIC_INVALID_MAP = "Invalid user supplied memory map"
@@ -58,6 +60,8 @@ class Options:
 
     headroom: int = DEFAULT_HEADROOM
     max_entries: int = 128 + 3 * 1024
+    #: What the host says about its next boot (kernel image, CPUs) for reserve_mem's model.
+    facts: Facts = field(default_factory=Facts)
 
 
 @dataclass(slots=True)
@@ -334,13 +338,23 @@ def _apply_setup_data(boot: _Boot, setup_data: Sequence[tuple[int, int]]) -> Non
     )
 
 
-def _reserve_mem(boot: _Boot, line: Cmdline, headroom: int) -> tuple[int, int] | None:
-    """``reserve_mem()`` for each occurrence, against the memblock model."""
+def _reserve_mem(
+    boot: _Boot,
+    line: Cmdline,
+    setup_data: Sequence[tuple[int, int]],
+    options: Options,
+) -> tuple[int, int] | None:
+    """``reserve_mem()`` for each occurrence, against the early-boot memblock model."""
     specs = N.reserve_mem_params(line)
     if not specs:
         return None
-    mb = Memblock.for_table(boot.table.entries(), headroom) if boot.panic is None else None
-    largest = mb.largest() if mb else None
+    placer = Placer(
+        memory_ranges(boot.table.entries()),
+        tuple(setup_data),
+        options.facts,
+        kaslr=not any(p.key == "nokaslr" for p in line.params),
+        headroom=options.headroom,
+    )
     names = N.ReserveMemNames()
     for p in specs:
         spec = P.read_reserve_mem(p, p.value)
@@ -375,29 +389,37 @@ def _reserve_mem(boot: _Boot, line: Cmdline, headroom: int) -> tuple[int, int] |
             refuse(INVALID, why, f"reserve_mem rejects it: {why}; nothing is printed")
             continue
         assert spec.name is not None
-        start = mb.alloc(size, align) if mb else None
-        if start is None:
+        got = placer.alloc(size, align)
+        if got.start is None:
             refuse(
                 NO_FIT,
                 "memblock allocation failed (-ENOMEM)",
-                f"memblock cannot find {human(size)} aligned to {align:#x}",
+                f"memblock cannot find {human(size)} aligned to {align:#x} after setup_arch()'s "
+                f"own allocations ({placer.assumed})",
             )
             continue
         names.add(spec.name, len(boot.regions))
+        note = "address approximate: it depends on setup_arch()'s own allocations"
+        if got.risk:
+            note += "; " + got.risk
         boot.regions.append(
             make(
-                start=start,
+                start=got.start,
                 status=PLACED,
                 approximate=True,
-                note="address approximate: it depends on setup_arch()'s own allocations",
+                note=note,
+                margin=got.margin,
+                risk=got.risk,
             )
         )
+        message = f"memblock reserves {human(size)} at about {got.start:#x} (top-down; approximate)"
         boot.event(
             p,
             "reserve",
-            f"memblock reserves {human(size)} at about {start:#x} (top-down; approximate)",
+            message + (f"; {got.risk}" if got.risk else ""),
+            "warning" if got.risk else "info",
         )
-    return largest
+    return placer.largest
 
 
 def simulate(
@@ -446,7 +468,7 @@ def _simulate(
             boot.panic = PANIC_INVALID_MAP
     largest = None
     if boot.panic is None:
-        largest = _reserve_mem(boot, line, options.headroom)
+        largest = _reserve_mem(boot, line, setup_data, options)
     table = () if boot.panic else tuple(boot.table.entries())
     return Simulation(
         dialect=kernel.dialect,

@@ -1,11 +1,9 @@
-"""A model of memblock for ``reserve_mem=`` (mm/memblock.c, Linux >= 6.11).
+"""memblock's free memory and its allocator (mm/memblock.c, K6.12).
 
-``reserve_mem`` runs in ``parse_args("Booting kernel")``, after all of ``setup_arch()`` has made
-its own top-down allocations (page tables, ACPI, NUMA data, crashkernel, CMA...). Those cannot be
-known offline, so the free memory here is the final e820 RAM, page-trimmed as
-``e820__memblock_setup()`` does, minus the first 1 MiB that x86 always reserves and minus a
-headroom taken from the top for the early allocations. Fit or no-fit is reliable when the margin
-is larger than the headroom; the address is approximate, and says so.
+:class:`Memblock` holds ``memblock.memory`` minus ``memblock.reserved`` and allocates as
+``memblock_phys_alloc_range()`` does. What x86 takes from it before ``reserve_mem=`` runs is
+modelled in :mod:`memmap_lint.kernel.earlyboot`; :meth:`Memblock.for_table` is the coarse
+version (the first 1 MiB and a headroom off the top) that the crash-kernel model uses.
 """
 
 from __future__ import annotations
@@ -56,6 +54,17 @@ def subtract(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[
     return out
 
 
+def add(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """``ranges`` (sorted, disjoint) with ``[start, end)`` added and merged."""
+    out: list[tuple[int, int]] = []
+    for s, t in sorted([*ranges, (start, end)]):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], t))
+        else:
+            out.append((s, t))
+    return out
+
+
 def take_top(ranges: list[tuple[int, int]], amount: int) -> list[tuple[int, int]]:
     """Remove ``amount`` bytes from the top of ``ranges`` (what top-down early allocations use)."""
     out = list(ranges)
@@ -81,6 +90,14 @@ class Memblock:
         free = subtract(memory_ranges(table), 0, LOW_RESERVED)
         return cls(take_top(free, headroom))
 
+    def reserve(self, start: int, size: int) -> None:
+        """``memblock_reserve(start, size)``."""
+        self.free = subtract(self.free, start, start + size)
+
+    def release(self, start: int, size: int) -> None:
+        """``memblock_phys_free(start, size)`` of a range this model had reserved."""
+        self.free = add(self.free, start, start + size)
+
     def largest(self) -> tuple[int, int] | None:
         """The largest free range as (start, size)."""
         if not self.free:
@@ -90,7 +107,12 @@ class Memblock:
 
     def alloc(self, size: int, align: int, lo: int = 0, hi: int = U64) -> int | None:
         """``memblock_phys_alloc_range(size, align, lo, hi)``: top-down search then reserve; the
-        start, or None (-ENOMEM)."""
+        start, or None (-ENOMEM).
+
+        ``memblock_find_in_range_node()`` searches ``[max(lo, PAGE_SIZE), hi)``;
+        ``__memblock_find_range_top_down()`` takes ``round_down(end - size, align)`` in the
+        highest free range where it is not below the range's start.
+        """
         mask = ~((align - 1) & U64) & U64
         for s, t in reversed(self.free):
             s, t = max(s, lo, PAGE_SIZE), min(t, hi)
