@@ -6,7 +6,9 @@ What it finds:
     the largest size that would still be placed, the rest of the command line unchanged. A region
     that fails only because a ``mem=``/bare ``memmap=nn`` limit removed the RAM it needed is left
     to MM307 (memory-limit-interaction), and a wildcard read as a limit by a kernel without the
-    RFC to MM105.
+    RFC to MM105. A ``reserve_mem=`` region that fits only if what cannot be known offline is
+    kind (the CPU count, where physical KASLR puts the kernel image, an initrd) is a warning
+    that names the room left and what would tip it.
 
 Why it matters:
     Both kernels fail silently. The RFC's ``e820__region()`` walks the e820 table by index from
@@ -36,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.dialects.rfc import align_down
-from memmap_lint.kernel.model import NO_FIT, RFC, Region
+from memmap_lint.kernel.model import NO_FIT, PLACED, RFC, Region
 from memmap_lint.kernel.params import memmap_items
 from memmap_lint.kernel.sizes import human, kernel_size
 from memmap_lint.rule import Hit, HostContext
@@ -165,6 +167,13 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if sim is None or sim.panic:
         return
     for index, region in enumerate(sim.regions):
+        if region.status == PLACED and region.risk:
+            yield Hit(
+                f"{shown(region)} may not be reserved: {region.risk}.{_fit_text(ctx, index, region, '')}",
+                param=region.param,
+                severity="warning",
+            )
+            continue
         if region.status != NO_FIT or limit_blames(ctx, index):
             continue
         if region.kind == "memmap-wildcard" and sim.dialect == RFC:
