@@ -27,6 +27,7 @@ from memmap_lint.collect.ssh import (
     collect_cached,
 )
 from memmap_lint.collect.target import load_ssh_config, resolve_target
+from memmap_lint.errors import LintError
 
 pytestmark = [
     pytest.mark.sshd,
@@ -249,8 +250,13 @@ def test_no_inventory_value_reaches_the_remote_command(lab: Lab) -> None:
     port = lab.servers["r7625"].port("record")
     config = lab.tmp / "ssh_config_hostile"
     config.write_text(f"Host *\n  HostName 127.0.0.1\n  Port {port}\n")
+    # a hostile name never gets this far: OpenSSH 9.6+'s host name check refuses it locally
+    with pytest.raises(LintError) as refused:
+        resolve_target(hostile, {}, load_ssh_config(str(config)))
+    assert refused.value.code == "MM604"
+    name = "db-hostile"
     target = resolve_target(
-        hostile,
+        name,
         {
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(lab.user_key),
@@ -260,7 +266,7 @@ def test_no_inventory_value_reaches_the_remote_command(lab: Lab) -> None:
         load_ssh_config(str(config)),
     )
     assert (target.host, target.port, target.sudo) == ("127.0.0.1", port, True)
-    result = collect([target], lab.options())[hostile]
+    result = collect([target], lab.options())[name]
     assert isinstance(result, HostFacts)
     assert (lab.record_dir / "command").read_text() == REMOTE_COMMAND
     stdin = (lab.record_dir / "stdin").read_text()
