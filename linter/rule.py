@@ -8,6 +8,7 @@ point) defines::
     SEVERITY = "error"          # error | warning | info
     SCOPE = "host"              # host (check(ctx: HostContext)) or fleet (check(ctx: FleetContext))
     NEEDS_E820 = True           # False: runs on a bare command line too (pre-commit without hardware)
+    SUPERSEDES = ("MM109",)     # optional: rules whose finding on the same parameter this replaces
 
     def check(ctx) -> Iterable[Hit]: ...
 
@@ -107,6 +108,8 @@ class Rule:
     doc: str
     check: Callable[[Any], Iterable[Hit]]
     origin: str
+    #: Codes of the rules whose finding on the same parameter this rule's finding replaces.
+    supersedes: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -147,6 +150,9 @@ def rule_from_module(module: types.ModuleType) -> Rule:
         raise RuleError(f"{origin}: SEVERITY must be one of {', '.join(SEVERITIES)}")
     if scope not in ("host", "fleet"):
         raise RuleError(f"{origin}: SCOPE must be host or fleet")
+    supersedes = getattr(module, "SUPERSEDES", ())
+    if not isinstance(supersedes, tuple) or not all(isinstance(c, str) for c in supersedes):
+        raise RuleError(f"{origin}: SUPERSEDES must be a tuple of rule codes")
     doc = (module.__doc__ or "").strip()
     missing = [s for s in DOC_SECTIONS if s not in doc]
     if missing:
@@ -160,4 +166,5 @@ def rule_from_module(module: types.ModuleType) -> Rule:
         doc=doc,
         check=check,
         origin=origin,
+        supersedes=supersedes,
     )

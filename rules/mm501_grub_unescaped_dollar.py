@@ -26,8 +26,8 @@ How to fix:
     ``+type`` calls ``e820__range_add`` with that type, 2 = reserved) and which no boot loader
     touches.
 
-    Ownership: MM109 (memory-limit) also sees the mangled ``memmap=4GG``; on a boot file where
-    MM501 explains it, the boot-file linter reports MM501 only (linter/engine/bootlint.py).
+    Ownership: MM109 (memory-limit) also sees the mangled ``memmap=4GG``; where MM501 explains
+    it, MM501 is reported alone (``SUPERSEDES``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ CODE = "MM501"
 NAME = "grub-unescaped-dollar"
 SEVERITY = "error"
 NEEDS_E820 = False
+#: MM109's generic reading of the parameter a lost ``$`` mangled is replaced by this finding.
+SUPERSEDES = ("MM109",)
 
 
 def _advice(lost: LostDollar) -> str:

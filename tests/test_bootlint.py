@@ -153,7 +153,8 @@ _RULES = [r for r in load_rules(entry_points_too=False) if r.code.startswith("MM
 def test_boot_rules_never_crash(text: str, kind: str) -> None:
     """Any text of any kind: the MM5xx rules give findings, never a traceback."""
     from memmap_lint.bootconfig import parse_boot_text
-    from memmap_lint.engine.bootlint import boot_locator, views
+    from memmap_lint.engine.bootlint import views
+    from memmap_lint.engine.hostinput import boot_locator
     from memmap_lint.engine.runner import Engine
     from memmap_lint.kernel.cmdline import parse
     from memmap_lint.kernel.release import kernel_for
@@ -172,3 +173,26 @@ def test_boot_rules_never_crash(text: str, kind: str) -> None:
         )
         for f in engine.check_host(ctx):
             assert f.message
+
+
+def test_inline_disable_is_the_same_linted_as_a_file_or_through_boot_files(tmp_path: Path) -> None:
+    """One post-processing stage: the disable comment and MM501's precedence over MM109 hold
+    whether the GRUB file is linted itself or reached from an inventory host's boot_files."""
+    _tree(
+        tmp_path,
+        "# memmap-lint: disable=MM501\n"
+        'GRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n',
+    )
+    (tmp_path / "inv.yaml").write_text(
+        "all:\n  hosts:\n    web-01:\n      boot_files: [etc/default/grub]\n"
+    )
+
+    def codes(path: str) -> list[str]:
+        p = run("--format", "json", path, cwd=tmp_path)
+        assert p.returncode in (0, 1), p.stderr
+        data = json.loads(p.stdout)
+        (host,) = {f["host"] for f in data["findings"]} or {""}
+        return sorted(f["code"] for f in data["findings"] if f["host"] == host)
+
+    as_file, as_host = codes("etc/default/grub"), codes("inv.yaml")
+    assert as_file == as_host == ["MM602"]

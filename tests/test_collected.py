@@ -157,7 +157,8 @@ def test_with_collected_prefers_the_inventory_and_points_at_remote_files(tmp_pat
     from memmap_lint.collect.facts import CollectFailure
     from memmap_lint.collect.run import Outcome
     from memmap_lint.engine.findings import Location
-    from memmap_lint.engine.lint import CaptureCache, host_input
+    from memmap_lint.engine.hostinput import CaptureCache, build
+    from memmap_lint.engine.inventory_input import sources_of
     from memmap_lint.engine.lint_collected import with_collected
     from memmap_lint.inventory.load import load_inventory
 
@@ -169,7 +170,7 @@ def test_with_collected_prefers_the_inventory_and_points_at_remote_files(tmp_pat
     hosts = load_inventory(inv).hosts
     facts = _facts("r7625", memmap=_memmap("r7625"), boot_files=_boot_files("r7625"))
     ok = Outcome("bare", facts, facts, 60.0, "ssh", (), tmp_path / "bare.json", 86400.0)
-    bare = with_collected(host_input(hosts["bare"], CaptureCache()), ok, NOW)
+    bare = build(with_collected(sources_of(hosts["bare"], CaptureCache()), ok, NOW))
     assert bare.capture is not None and len(bare.capture.entries) == 32
     assert bare.kernel.release == "6.12.11-amd64" and bare.cmdline.text == boot_cmdline(facts).text
     assert bare.facts["cmdline_source"].startswith("/boot/grub/grub.cfg default entry")
@@ -180,7 +181,7 @@ def test_with_collected_prefers_the_inventory_and_points_at_remote_files(tmp_pat
     # the inventory's plan wins; after a failure the cached facts stay, flagged for MM603
     failed = CollectFailure("planned", "refused", "connection refused", "127.0.0.1:22", 3)
     old = Outcome("planned", failed, facts, 3 * 86400.0, "ssh", (), tmp_path / "p.json", 86400.0)
-    planned = with_collected(host_input(hosts["planned"], CaptureCache()), old, NOW)
+    planned = build(with_collected(sources_of(hosts["planned"], CaptureCache()), old, NOW))
     assert planned.kernel.release == "6.1.0-28-amd64"
     assert planned.cmdline.text == "ro memmap=12M*4096:oops"
     assert planned.facts["collect_failure"]["cause"] == "refused"

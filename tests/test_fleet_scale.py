@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from memmap_lint.engine.config import Config
-from memmap_lint.engine.lint import Linter, collect_inputs
+from memmap_lint.engine.inventory_input import collect_inputs
+from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.registry import load_rules
 from memmap_lint.errors import LintErrors
 from memmap_lint.inventory.load import load_inventory

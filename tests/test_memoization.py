@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from memmap_lint.engine.config import Config
-from memmap_lint.engine.lint import Linter, collect_inputs
+from memmap_lint.engine.inventory_input import collect_inputs
+from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.registry import load_rules
 from memmap_lint.inventory.load import load_inventory
 

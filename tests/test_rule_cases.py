@@ -85,7 +85,8 @@ def _context(case: dict[str, Any], name: str = "host") -> HostContext:
 
 def _boot_findings(engine: Engine, case: dict[str, Any]) -> list[Any]:
     from memmap_lint.bootconfig import load_boot_config, parse_boot_text
-    from memmap_lint.engine.bootlint import boot_locator, read_sources, views
+    from memmap_lint.engine.bootlint import read_sources, views
+    from memmap_lint.engine.hostinput import boot_locator
 
     spec = case["boot"]
     if isinstance(spec, dict):

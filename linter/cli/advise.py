@@ -43,7 +43,8 @@ def subjects(
     """The selected hosts of an inventory, resolved (as advise and as the linter see them);
     and the errors of the hosts that are not."""
     from memmap_lint.engine.advise import Subject
-    from memmap_lint.engine.lint import CaptureCache, collect_inputs
+    from memmap_lint.engine.hostinput import CaptureCache
+    from memmap_lint.engine.inventory_input import collect_inputs
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.inventory.select import select_hosts
 

@@ -1,4 +1,4 @@
-"""``memmap-lint collect INVENTORY`` and the collection behind ``memmap-lint INVENTORY --collect``.
+"""``memmap-lint collect INVENTORY``, and the collection options ``lint --collect`` shares.
 
 Exit status of ``collect``: 0 every host collected, 1 some failed (each an MM601 line on stderr
 with its cause), 2 every host failed or the command was misused.
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
@@ -23,9 +21,8 @@ from memmap_lint.collect.defaults import (
 from memmap_lint.errors import LintError
 
 if TYPE_CHECKING:
-    from memmap_lint.collect.run import Outcome
-    from memmap_lint.collect.target import CollectOptions
-    from memmap_lint.inventory.model import Host, Inventory
+    from memmap_lint.engine.pipeline import Collection
+    from memmap_lint.inventory.model import Host
 
 
 def add_collect_options(p: argparse.ArgumentParser, refresh: bool) -> None:
@@ -78,53 +75,18 @@ def add_parser(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace) -> CollectOptions:
-    from memmap_lint.collect.target import CollectOptions
+def collection(args: argparse.Namespace, mode: str, refresh: bool) -> Collection:
+    """The collection the options of ``collect`` or ``lint --collect`` ask for."""
+    from memmap_lint.engine.pipeline import Collection
 
-    jobs = args.jobs if args.jobs is not None else DEFAULT_JOBS
-    if jobs < 1:
-        raise LintError("MM001", f"--jobs must be at least 1, not {jobs}")
-    return CollectOptions(jobs=jobs, accept_new=args.accept_new, ssh_config=args.ssh_config)
-
-
-def _run(
-    args: argparse.Namespace, inventory_path: str, hosts: Sequence[Host], refresh: bool
-) -> tuple[dict[str, Outcome], list[LintError]]:
-    from memmap_lint.collect.run import (
-        collect_hosts,
-        default_cache_dir,
-        open_cache,
-        parse_duration,
-        targets_for,
-    )
-    from memmap_lint.collect.ssh import progress_printer
-
-    max_age = parse_duration(args.max_age)
-    options = _options(args)
-    directory = Path(args.cache_dir) if args.cache_dir else default_cache_dir(inventory_path)
-    targets, errors = targets_for(hosts, args.ssh_config)
-    cache = open_cache(directory)
-    outcomes = collect_hosts(
-        targets, options, cache, max_age, refresh, progress_printer(sys.stderr)
-    )
-    return outcomes, errors
-
-
-def collect_for_lint(
-    args: argparse.Namespace, inventory: Inventory, hosts: Sequence[Host]
-) -> tuple[dict[str, Outcome], list[LintError]]:
-    """Outcomes of the hosts ``--collect`` asks for: ``missing`` (no ``e820`` in the
-    inventory) or ``always`` (every host), each through the cache."""
-    wanted = [h for h in hosts if args.collect == "always" or h.get("e820") is None]
-    if not wanted:
-        return {}, []
-    return _run(args, inventory.path, wanted, refresh=False)
-
-
-def every_host_unreachable(hosts: Sequence[Host], outcomes: dict[str, Outcome]) -> bool:
-    """True when hosts were selected and not one of them could be collected."""
-    return bool(hosts) and all(
-        (o := outcomes.get(h.name)) is not None and o.failure is not None for h in hosts
+    return Collection(
+        mode=mode,
+        jobs=args.jobs if args.jobs is not None else DEFAULT_JOBS,
+        max_age=args.max_age,
+        accept_new=args.accept_new,
+        cache_dir=args.cache_dir,
+        ssh_config=args.ssh_config,
+        refresh=refresh,
     )
 
 
@@ -135,6 +97,7 @@ def _where(host: Host) -> str:
 def run(args: argparse.Namespace) -> int:
     from memmap_lint.engine.collected import CAUSE_WORDS, view_of
     from memmap_lint.engine.lint_collected import human_age
+    from memmap_lint.engine.pipeline import collect
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.inventory.select import select_hosts
     from memmap_lint.report.output import write_output
@@ -144,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     hosts = select_hosts(inventory, args.hosts)
     if not hosts:
         raise LintError("MM001", f"no host of {inventory.path} matches {args.hosts!r}")
-    outcomes, errors = _run(args, inventory.path, hosts, refresh=args.refresh)
+    how = collection(args, "always", args.refresh)
+    outcomes, errors = collect(inventory.path, hosts, how)
     now = datetime.now(timezone.utc)
     rows: list[list[str]] = []
     failed = 0

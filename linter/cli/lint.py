@@ -65,87 +65,58 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
+    from memmap_lint.cli.collect import collection
     from memmap_lint.cli.common import split_codes
-    from memmap_lint.engine.bootlint import is_boot_path, lint_boot_paths
-    from memmap_lint.engine.config import Config, find_config, load_config
     from memmap_lint.engine.findings import rank
-    from memmap_lint.engine.lint import Linter, collect_inputs
-    from memmap_lint.engine.registry import load_rules, select
-    from memmap_lint.errors import LintError, LintErrors
-    from memmap_lint.inventory.load import load_inventory
-    from memmap_lint.inventory.select import select_hosts
+    from memmap_lint.engine.pipeline import Options
+    from memmap_lint.engine.pipeline import run as run_pipeline
     from memmap_lint.report.progress import Progress
 
-    errors: list[LintError] = []
-    first = Path(args.paths[0])
-    config_path = Path(args.config) if args.config else find_config(first)
-    config = load_config(config_path) if config_path else Config()
-    all_rules = load_rules(args.rules_dir)
-    rules = select(
-        all_rules,
-        split_codes(args.select) or list(config.select),
-        [*split_codes(args.ignore), *config.ignore],
+    options = Options(
+        kind=args.kind,
+        hosts=args.hosts,
+        select=split_codes(args.select),
+        ignore=split_codes(args.ignore),
+        rules_dirs=args.rules_dir,
+        config=args.config,
+        collection=collection(args, args.collect, refresh=False),
     )
-    linter = Linter(rules, config)
     progress = Progress()  # a progress line on stderr, on a terminal, for runs over a second
-    results = []
-    unreachable: list[bool] = []  # per inventory with --collect: not one host could be collected
-    boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
+    linter = None
+    fix_errors: list[Any] = []
     if args.fix or args.diff:
-        errors.extend(apply_fixes(args, linter, boot_paths))
-    if boot_paths:
-        boot_results, boot_errors = lint_boot_paths(linter, boot_paths, args.kind)
-        results.extend(boot_results)
-        errors.extend(boot_errors)
-    for path in args.paths:
-        if path in boot_paths:
-            continue
-        try:
-            progress.stage(f"reading {path}", None)
-            inventory = load_inventory(path, progress)
-        except LintErrors as exc:
-            errors.extend(exc.errors)
-            continue
-        except LintError as exc:
-            errors.append(exc)
-            continue
-        hosts = select_hosts(inventory, args.hosts)
-        collected: dict[str, Any] | None = None
-        if args.collect != "never":
-            from memmap_lint.cli.collect import collect_for_lint, every_host_unreachable
+        from memmap_lint.engine.lint import Linter
+        from memmap_lint.engine.pipeline import rules_and_config
 
-            collected, bad = collect_for_lint(args, inventory, hosts)
-            errors.extend(bad)
-            unreachable.append(every_host_unreachable(hosts, collected))
-        progress.stage("resolving hosts", len(hosts))
-        inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
-        errors.extend(bad)
-        progress.stage("linting", len(inputs))
-        results.extend(linter.lint_hosts(inputs, progress))
+        linter = Linter(*rules_and_config(args.paths, options))
+        fix_errors = apply_fixes(args, linter)
+    done = run_pipeline(args.paths, options, progress, linter)
+    done.errors[:0] = fix_errors
     progress.close()
-    for err in errors:
+    for err in done.errors:
         print(str(err), file=sys.stderr)
-    if not results and errors:
+    if not done.results and done.errors:
         return EXIT_ERROR
     if not args.diff or args.output:
         progress.stage("writing the report", None)
-        write_report(args, results, rules)
+        write_report(args, done.shown, done.rules)
         progress.close()
-    if errors or (unreachable and all(unreachable)):
+    if done.errors or done.unreachable:
         return EXIT_ERROR
-    threshold = rank(args.fail_on or config.fail_on or "warning")
-    worst = max((rank(f.severity) for r in results for f in r.findings), default=0)
-    return EXIT_FINDINGS if worst >= threshold else EXIT_CLEAN
+    threshold = rank(args.fail_on or done.config.fail_on or "warning")
+    return EXIT_FINDINGS if done.worst() >= threshold else EXIT_CLEAN
 
 
-def apply_fixes(args: argparse.Namespace, linter: Any, boot_paths: list[str]) -> list[Any]:
+def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
     """``--diff``: the fixes as a diff on stdout; ``--fix``: written. A line per fix on stderr."""
     import sys
 
+    from memmap_lint.engine.bootlint import is_boot_path
     from memmap_lint.engine.fixes import diff, plan_paths, summary, write
     from memmap_lint.report.output import write_output
+
+    boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
 
     planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
     if args.diff:

@@ -1,21 +1,19 @@
-"""Linting boot configuration files: each boot entry becomes a host (the I/O edge).
+"""Boot configuration files as hosts: each boot entry becomes a host (the I/O edge).
 
 ``memmap-lint etc/default/grub`` reads the file with its ``grub.d/`` drop-ins, turns every boot
 entry into a host named ``<path>#<entry title>`` (a file with one command line, such as
 ``/etc/kernel/cmdline``, is just ``<path>``), the default entry first, and locates every finding
 at the file, line and column it comes from. A ``grub.d/*.cfg`` drop-in is linted through the
 ``default/grub`` beside it, a ``grubenv`` through the grub.cfg or BLS entries that load it.
-Findings that are identical on entries with the same command line are reported once, naming the
-other entries; ``# memmap-lint: disable=CODES`` on a line or the line before silences findings
-located on that line. Hardware comes from the ``boot-files`` setting of the config file.
+Hardware comes from the ``boot-files`` setting of the config file. What happens after the rules
+(inline disable comments, findings shared by entries) is ``postprocess``'s.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,19 +21,20 @@ from memmap_lint.bootconfig import KINDS, BootConfig, BootEntry, detect_kind, lo
 from memmap_lint.bootconfig.view import BootView
 from memmap_lint.captures.parse import Capture
 from memmap_lint.engine.config import Config
-from memmap_lint.engine.findings import Finding, Location
-from memmap_lint.engine.lint import CaptureCache, HostInput, Linter
-from memmap_lint.engine.results import HostResult
-from memmap_lint.engine.suppress import suppressed_codes
+from memmap_lint.engine.hostinput import (
+    CaptureCache,
+    HostInput,
+    Sources,
+    boot_locator,
+    build,
+    entry_release,
+)
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
-from memmap_lint.kernel.cmdline import parse
-from memmap_lint.kernel.release import kernel_for
 
 BOOT_KINDS = KINDS
 _INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".ini")
-_VMLINUZ = re.compile(r"vmlinuz-([^\s/]+)$")
 
 
 def is_boot_path(path: str, kind: str | None) -> bool:
@@ -163,24 +162,6 @@ def _profile(spec: Mapping[str, Any], base: Path, label: str) -> Profile:
     )
 
 
-def _entry_release(entry: BootEntry) -> str | None:
-    image = entry.cmdline.split(" ", 1)[0] if entry.cmdline.startswith("BOOT_IMAGE=") else ""
-    m = _VMLINUZ.search(image)
-    return m.group(1) if m and m.group(1) != "VERSION" else None
-
-
-def boot_locator(v: BootView, label: str) -> Callable[[int | None], Location | None]:
-    """Maps command-line offsets (and anchors) of an entry to file positions."""
-
-    def locate(offset: int | None) -> Location | None:
-        o = v.origin_of(offset)
-        if o is None:
-            return Location(label)
-        return Location(o.path, o.line, o.column)
-
-    return locate
-
-
 def _ordered(config: BootConfig) -> list[BootEntry]:
     entries = list(config.entries)
     default = [e for e in entries if e.is_default]
@@ -228,109 +209,32 @@ def boot_inputs(
         facts["capture"] = {"path": capture.source, "digest": digest}
     out: list[HostInput] = []
     for v in views(boot, sources, companion):
-        release = prof.kernel or _entry_release(v.entry)
-        try:
-            kernel = kernel_for(release, prof.features, prof.dialect)
-        except ValueError as exc:
-            raise LintError("MM003", f"boot-files: {exc}", config.path) from exc
         first = v.origin_of(None)
         pos = Pos(first.path, first.line, first.column) if first else Pos(label, 1, 1)
         host = Host(host_name(label, boot, v.entry), {}, (), pos)
-        host_facts = dict(facts)
-        if v.entry.cmdline.startswith("BOOT_IMAGE="):
-            host_facts["boot_image"] = v.entry.cmdline.split(" ", 1)[0][len("BOOT_IMAGE=") :]
-        out.append(
-            HostInput(
-                host,
-                kernel,
-                parse(v.entry.cmdline),
-                boot_locator(v, label),
-                capture,
-                digest,
-                host_facts,
-                boot=v,
-            )
+        src = Sources(
+            host,
+            v.entry.cmdline,
+            boot_locator(v, label),
+            prof.kernel or entry_release(v.entry),
+            prof.features,
+            prof.dialect,
+            capture,
+            digest,
+            facts,
+            v,
         )
+        try:
+            out.append(build(src))
+        except ValueError as exc:
+            raise LintError("MM003", f"boot-files: {exc}", config.path) from exc
     return out
 
 
-def _with_entries(f: Finding, others: Sequence[str]) -> Finding:
-    if not others:
-        return f
-    return replace(f, message=f"{f.message} (same in entries: {'; '.join(others)})")
-
-
-def finish(inputs: Sequence[HostInput], results: Sequence[HostResult]) -> list[HostResult]:
-    """Drop inline-suppressed findings, and report a finding that several entries share (same
-    code, message and file position: entries with the same command line, or one line feeding
-    several entries) once, on the first such entry, naming the others."""
-    texts: dict[str, str] = {}
-    for inp in inputs:
-        if inp.boot is not None:
-            texts.update(inp.boot.sources)
-    by_name = {inp.host.name: inp for inp in inputs}
-    first_of: dict[tuple[Any, ...], int] = {}
-    kept: list[list[Finding]] = []
-    others: list[dict[tuple[Any, ...], list[str]]] = []
-    for i, r in enumerate(results):
-        found = by_name.get(r.host)
-        boot = found.boot if found is not None else None
-        title = boot.entry.title if boot is not None else r.host
-        mine: list[Finding] = []
-        others.append({})
-        # MM501 explains a mangled memmap= exactly; MM109's generic reading of it is dropped.
-        mangled = {f.param for f in r.findings if f.code == "MM501"}
-        for f in r.findings:
-            if _suppressed(f, texts) or (f.code == "MM109" and f.param in mangled):
-                continue
-            key = (f.code, f.message, f.location, f.severity, f.param)
-            if boot is not None and key in first_of:
-                others[first_of[key]].setdefault(key, []).append(title)
-                continue
-            first_of[key] = i
-            mine.append(f)
-        kept.append(mine)
-    out: list[HostResult] = []
-    for i, r in enumerate(results):
-        fs = tuple(
-            _with_entries(
-                f, others[i].get((f.code, f.message, f.location, f.severity, f.param), [])
-            )
-            for f in kept[i]
-        )
-        out.append(HostResult(r.host, r.simulation, fs, r.groups, r.profile))
-    return out
-
-
-def _suppressed(f: Finding, texts: Mapping[str, str]) -> bool:
-    loc = f.location
-    if loc is None or loc.line is None or loc.path not in texts:
-        return False
-    lines = texts[loc.path].split("\n")
-    codes: set[str] = set()
-    for n in (loc.line - 1, loc.line - 2):
-        if 0 <= n < len(lines):
-            codes |= suppressed_codes(lines[n])
-    return f.code in codes or f.name in codes or "all" in codes
-
-
-def lint_boot_file(
-    linter: Linter,
-    path: str,
-    kind: str | None,
-    linted: set[Path],
-) -> list[HostResult]:
-    """Lint one boot file (or BLS entries directory) given on the command line."""
-    p = Path(path)
-    inputs = boot_inputs(p, path, kind, linter.config, linter.captures, linted)
-    return finish(inputs, linter.lint_hosts(inputs))
-
-
-def lint_boot_paths(
-    linter: Linter, paths: Sequence[str], kind: str | None
-) -> tuple[list[HostResult], list[LintError]]:
-    """Lint boot files; drop-ins and grubenv files go through the file that reads them, and a
-    configuration named twice (several BLS entries of one directory) is linted once."""
+def boot_targets(paths: Sequence[str], kind: str | None) -> list[tuple[str, str | None]]:
+    """The configurations to read for boot file ``paths``, as (label, kind): drop-ins and grubenv
+    files go through the file that reads them, and a configuration named twice (several BLS
+    entries of one directory) is read once."""
     targets: list[tuple[str, str | None]] = []
     seen: set[Path] = set()
     for path in paths:
@@ -341,14 +245,7 @@ def lint_boot_paths(
         seen.add(key)
         label = path if main == Path(path) else str(main)
         targets.append((label, k))
-    results: list[HostResult] = []
-    errors: list[LintError] = []
-    for label, k in targets:
-        try:
-            results.extend(lint_boot_file(linter, label, k, seen))
-        except LintError as exc:
-            errors.append(exc.located(label))
-    return results, errors
+    return targets
 
 
 def inventory_boot(files: Sequence[str], base: Path) -> BootView | None:
@@ -367,12 +264,10 @@ __all__ = [
     "BOOT_KINDS",
     "Profile",
     "boot_inputs",
-    "boot_locator",
-    "finish",
+    "boot_targets",
     "host_name",
     "inventory_boot",
     "is_boot_path",
-    "lint_boot_paths",
     "owner",
     "profile_for",
     "views",

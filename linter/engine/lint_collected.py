@@ -14,16 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from memmap_lint.collect.run import Outcome
 from memmap_lint.engine.collected import view_of
+from memmap_lint.engine.hostinput import Sources
 from memmap_lint.errors import LintError
-from memmap_lint.kernel.cmdline import parse
-from memmap_lint.kernel.release import kernel_for
-
-if TYPE_CHECKING:
-    from memmap_lint.engine.lint import HostInput
 
 INVENTORY_CMDLINE_VARS = ("kernel_cmdline", "boot_files")
 INVENTORY_KERNEL_VARS = ("kernel", "dialect")
@@ -38,7 +34,7 @@ def human_age(seconds: float) -> str:
     return f"{int(seconds)} seconds"
 
 
-def with_collected(inp: HostInput, outcome: Outcome, now: datetime) -> HostInput:
+def with_collected(inp: Sources, outcome: Outcome, now: datetime) -> Sources:
     """``inp`` with the host's collected map, command line, kernel and facts."""
     host = inp.host
     facts: dict[str, Any] = dict(inp.facts)
@@ -87,16 +83,16 @@ def with_collected(inp: HostInput, outcome: Outcome, now: datetime) -> HostInput
     if isinstance(facts.get("hardware"), dict) and "hardware" in collected:
         collected.pop("hardware")  # the inventory's declaration stays what rules compare
     facts.update(collected)
-    cmdline, locate = inp.cmdline, inp.locate
+    text, locate = inp.text, inp.locate
     if not any(v in host.vars for v in INVENTORY_CMDLINE_VARS):
-        cmdline = parse(view.boot.text)
+        text = view.boot.text
         locate = view.locate(host.name, inp.locate)
         facts["cmdline_source"] = view.boot.source
-    kernel = inp.kernel
+    release, dialect = inp.release, inp.dialect
     if not any(v in host.vars for v in INVENTORY_KERNEL_VARS):
-        kernel = kernel_for(view.next_kernel, host.get("kernel_features") or (), None)
+        release, dialect = view.next_kernel, None
         facts["kernel_source"] = view.kernel_source
     return replace(
-        inp, kernel=kernel, cmdline=cmdline, locate=locate, capture=capture, digest=digest,
-        facts=facts,
+        inp, text=text, locate=locate, release=release, dialect=dialect, capture=capture,
+        digest=digest, facts=facts,
     )  # fmt: skip

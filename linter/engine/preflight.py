@@ -3,7 +3,7 @@
 A :class:`CheckInput` is what one host of a play brings: the command line the play is about to
 install (as a string, or as the ``/etc/default/grub`` or BLS entry text it will write), the next
 kernel, the firmware map and the facts gathered by ``memmap_lint.preflight.facts``. ``check_hosts``
-runs the same rules as ``memmap-lint lint`` on them (``lint.Linter``, ``bootlint.finish``);
+runs the same rules as ``memmap-lint lint`` on them, through the same ``pipeline.check``;
 ``fleet_hosts`` runs only the fleet rules (MM306...) over several hosts. No Ansible here: the
 plugins are thin wrappers, and these functions are tested on their own.
 """
@@ -11,7 +11,7 @@ plugins are thin wrappers, and these functions are tested on their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,11 +21,21 @@ from memmap_lint.bootconfig.view import BootView
 from memmap_lint.captures.parse import Capture, capture_digest
 from memmap_lint.collect.facts import HostFacts
 from memmap_lint.collect.nextkernel import next_kernel
-from memmap_lint.engine.bootlint import boot_locator, finish, views
+from memmap_lint.engine.bootlint import views
 from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.config import Config
-from memmap_lint.engine.findings import SEVERITIES, Finding, Location, rank
-from memmap_lint.engine.lint import HostInput, Linter
+from memmap_lint.engine.findings import SEVERITIES, Finding, rank
+from memmap_lint.engine.hostinput import (
+    HostInput,
+    Locator,
+    Sources,
+    boot_locator,
+    build,
+    entry_release,
+    no_location,
+)
+from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.pipeline import check
 from memmap_lint.engine.registry import load_rules, select
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError
@@ -70,7 +80,6 @@ _BLS_KEYS = re.compile(
     r"devicetree-overlay|architecture|grub_users|grub_class|grub_arg)(\s|$)",
     re.M,
 )
-_IMAGE = re.compile(r"^BOOT_IMAGE=\S*vmlinuz-([^\s/]+)")
 
 
 @dataclass(frozen=True)
@@ -195,10 +204,6 @@ def _capture_from(raw: object, where: str) -> Capture | None:
     )
 
 
-def _no_location(_offset: int | None) -> Location | None:
-    return None
-
-
 def host_input(inp: CheckInput, now: datetime) -> HostInput:
     """Resolve one host: command line, kernel, map and facts, as ``memmap-lint lint`` would.
 
@@ -214,7 +219,7 @@ def host_input(inp: CheckInput, now: datetime) -> HostInput:
     if inp.capture is not None and digest is not None:
         facts["profile"] = digest
         facts["capture"] = {"path": inp.capture.source, "digest": digest}
-    locate: Callable[[int | None], Location | None] = _no_location
+    locate: Locator = no_location
     boot: BootView | None = None
     release: str | None = None
     if inp.cmdline is not None:
@@ -224,13 +229,10 @@ def host_input(inp: CheckInput, now: datetime) -> HostInput:
         boot = views(config, {inp.boot.path: inp.boot.text})[0]
         text = boot.entry.cmdline
         locate = boot_locator(boot, inp.boot.path)
-        m = _IMAGE.match(text)
-        if m is not None and m[1] != "VERSION":
-            release = m[1]
-            facts["boot_image"] = text.split(" ", 1)[0][len("BOOT_IMAGE=") :]
+        release = entry_release(boot.entry)
     elif view is not None:
         text = view.boot.text
-        locate = view.locate(inp.host, _no_location)
+        locate = view.locate(inp.host, no_location)
         facts["cmdline_source"] = view.boot.source
     else:
         raise LintError(
@@ -241,16 +243,20 @@ def host_input(inp: CheckInput, now: datetime) -> HostInput:
     if release is None and view is not None:
         release = view.next_kernel
         facts["kernel_source"] = view.kernel_source
-    try:
-        if inp.kernel in DIALECTS:
-            kernel = kernel_for(release, inp.features, inp.kernel)
-        else:
-            kernel = kernel_for(inp.kernel or release, inp.features)
-    except ValueError as exc:
-        raise LintError(_CODE, f"host {inp.host}: {exc}") from exc
+    dialect = None
+    if inp.kernel in DIALECTS:
+        dialect = inp.kernel
+    elif inp.kernel:
+        release = inp.kernel
     where = inp.boot.path if inp.boot is not None else "cmdline"
     host = Host(inp.host, {}, (), Pos(where, 1, 1))
-    return HostInput(host, kernel, parse(text), locate, capture, digest, facts, boot)
+    sources = Sources(
+        host, text, locate, release, inp.features, dialect, capture, digest, facts, boot
+    )
+    try:
+        return build(sources)
+    except ValueError as exc:
+        raise LintError(_CODE, f"host {inp.host}: {exc}") from exc
 
 
 def rules_for(selected: Sequence[str], ignored: Sequence[str], scope: str | None) -> list[Rule]:
@@ -267,11 +273,9 @@ def check_hosts(
 ) -> list[HostResult]:
     """Each host checked with the host and fleet rules among ``rules``.
 
-    Inline suppressions in the boot text count (``bootlint.finish``), per host.
+    Inline suppressions in the boot text count (``postprocess``), as on every path.
     """
-    resolved = [host_input(i, now) for i in inputs]
-    results = Linter(rules, config).lint_hosts(resolved)
-    return [finish([inp], [res])[0] for inp, res in zip(resolved, results, strict=True)]
+    return check(Linter(rules, config), [host_input(i, now) for i in inputs])
 
 
 def fleet_hosts(
