@@ -207,7 +207,9 @@ def verify_findings(facts: Mapping[str, HostFacts], tmp: Path) -> dict[str, list
     import datetime as dt
 
     from memmap_lint.engine.config import Config
-    from memmap_lint.engine.lint import Linter, host_input
+    from memmap_lint.engine.hostinput import build
+    from memmap_lint.engine.inventory_input import sources_of
+    from memmap_lint.engine.lint import Linter
     from memmap_lint.engine.registry import load_rules, select
     from memmap_lint.engine.verify import verify_input
     from memmap_lint.inventory.load import load_inventory
@@ -220,7 +222,7 @@ def verify_findings(facts: Mapping[str, HostFacts], tmp: Path) -> dict[str, list
     linter = Linter(select(load_rules([]), ["MM6", "MM7"], []), Config())
     now = dt.datetime.now(dt.timezone.utc)
     inputs = [
-        verify_input(host_input(h, linter.captures), facts[h.name], f"{h.name}.json", now)
+        verify_input(build(sources_of(h, linter.captures)), facts[h.name], f"{h.name}.json", now)
         for h in select_hosts(load_inventory(str(inventory)), None)
     ]
     return {r.host: list(r.findings) for r in linter.lint_hosts(inputs)}

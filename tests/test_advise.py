@@ -214,7 +214,9 @@ def test_one_line_per_group_adds_no_finding_on_any_of_its_hosts() -> None:
     from dataclasses import replace as _replace
 
     from memmap_lint.engine.config import Config as _Config
-    from memmap_lint.engine.lint import CaptureCache, Linter, collect_inputs
+    from memmap_lint.engine.hostinput import CaptureCache
+    from memmap_lint.engine.inventory_input import collect_inputs
+    from memmap_lint.engine.lint import Linter
     from memmap_lint.engine.registry import load_rules
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.kernel.cmdline import parse as _parse

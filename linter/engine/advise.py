@@ -24,7 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from memmap_lint.captures.parse import Capture
-from memmap_lint.engine.lint import HostInput, Linter
+from memmap_lint.engine.hostinput import HostInput
+from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
 from memmap_lint.kernel.params import memmap_items, trace_instances

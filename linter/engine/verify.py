@@ -45,7 +45,7 @@ from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 
 if TYPE_CHECKING:
-    from memmap_lint.engine.lint import HostInput
+    from memmap_lint.engine.hostinput import HostInput
 
 _RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
 _RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
