@@ -37,21 +37,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.dialects.rfc import align_down
-from memmap_lint.kernel.model import NO_FIT, PLACED, RFC, Region
-from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.e820 import largest_usable
+from memmap_lint.kernel.model import NO_FIT, PLACED, RFC, WILDCARD, Region
 from memmap_lint.kernel.sizes import human, kernel_size
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import (
+from memmap_lint.kernel.whatif import (
+    holders,
     largest_fit,
-    largest_usable,
-    limit_blames,
-    rerun,
-    rng,
-    shown,
+    placed_without_limits,
     size_span,
-    usable,
+    table_before,
+    wrapping_add,
 )
+from memmap_lint.rule import Hit, HostContext
+from memmap_lint.rules._mm3_common import rng, shown
 
 CODE = "MM301"
 NAME = "region-does-not-fit"
@@ -61,21 +59,22 @@ NEEDS_E820 = True
 
 def _suggest(ctx: HostContext, region: Region, size: int) -> str:
     """The parameter as written with its size replaced by ``size``."""
-    span = size_span(ctx, region)
+    span = size_span(region)
     text = ctx.cmdline.text
     if span is None:
         return shown(region)
     whole = (
         (region.offset, region.offset + len(region.text))
-        if region.kind == "memmap-wildcard"
+        if region.kind == WILDCARD
         else (region.param.start, region.param.end)
     )
     out = text[whole[0] : span[0]] + kernel_size(size) + text[span[1] : whole[1]]
-    return f"memmap={out}" if region.kind == "memmap-wildcard" else out
+    return f"memmap={out}" if region.kind == WILDCARD else out
 
 
 def _fit_text(ctx: HostContext, index: int, region: Region, approx: str) -> str:
-    fit = largest_fit(ctx, index)
+    assert ctx.sim is not None
+    fit = largest_fit(ctx.sim, ctx.kernel, index)
     if fit is None:
         return ""
     if fit == 0:
@@ -91,15 +90,11 @@ def _rfc(ctx: HostContext, index: int, region: Region) -> str:
         f"{shown(region)} is not reserved: nothing is printed, memmap_named() finds no {name}, "
         "and its consumers get nothing."
     )
-    prefix = rerun(ctx, ctx.cmdline.text[: region.offset])
-    holders = [
-        e
-        for e in usable(prefix.table)
-        if e.end >= size and align_down(e.end - size, align) >= e.start
-    ]
-    if holders:
-        best = max(holders, key=lambda e: (e.size, e.start))
-        culprit = _searched_first(ctx, region)
+    prefix = table_before(ctx.sim, ctx.kernel, region)
+    could = holders(prefix.table, size, align)
+    if could:
+        best = max(could, key=lambda e: (e.size, e.start))
+        culprit = wrapping_add(ctx.cmdline, region)
         why = (
             f" e820__region() walks the table by index from slot nr_entries down, not by address, "
             f"and gives up at the first RAM entry that ends below {human(size)}: the u64 "
@@ -124,25 +119,6 @@ def _rfc(ctx: HostContext, index: int, region: Region) -> str:
         f"{head} e820__region() finds no RAM entry that holds {human(size)} aligned to "
         f"{align:#x} (-EINVAL).{room}{_fit_text(ctx, index, region, '')}"
     )
-
-
-def _searched_first(ctx: HostContext, region: Region) -> str | None:
-    """The earlier ``memmap=nn@ss`` piece whose entry the RFC search meets first and wraps on."""
-    earlier = []
-    for p in ctx.cmdline.named("memmap"):
-        for item in memmap_items(p, True):
-            if item.offset >= region.offset:
-                break
-            if item.form == "@" and item.size is not None and item.start is not None:
-                earlier.append(item)
-    for item in reversed(earlier):
-        assert item.size is not None and item.start is not None
-        end = item.start.value + item.size.value
-        if end < region.size:
-            return f"memmap={item.text}"
-        if align_down(end - region.size, region.align or 0) >= item.start.value:
-            return None
-    return None
 
 
 def _mainline(ctx: HostContext, index: int, region: Region) -> str:
@@ -174,9 +150,9 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 severity="warning",
             )
             continue
-        if region.status != NO_FIT or limit_blames(ctx, index):
+        if region.status != NO_FIT or placed_without_limits(sim, ctx.kernel, index):
             continue
-        if region.kind == "memmap-wildcard" and sim.dialect == RFC:
+        if region.kind == WILDCARD and sim.dialect == RFC:
             message = _rfc(ctx, index, region)
         else:
             message = _mainline(ctx, index, region)
@@ -184,5 +160,5 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             message,
             param=region.param,
             offset=region.offset,
-            text=shown(region) if region.kind == "memmap-wildcard" else None,
+            text=shown(region) if region.kind == WILDCARD else None,
         )

@@ -33,10 +33,10 @@ from collections.abc import Iterator
 
 from memmap_lint.kernel.e820 import type_name
 from memmap_lint.kernel.model import Region
-from memmap_lint.kernel.placement import overlaps
+from memmap_lint.kernel.placement import overlaps, reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import held, label, rng, shown
+from memmap_lint.rules._mm3_common import label, rng, shown
 
 CODE = "MM302"
 NAME = "overlap"
@@ -91,7 +91,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 f"against the other, so the consumer of {label(region)} writes into memory "
                 "reserved for something else. Move one of them.",
             )
-    for _index, region in held(sim):
+    for region in reserved_regions(sim):
         if region.stale:
             continue  # MM303 reports regions taken from a stale slot, clashes included
         taken = claimed.get(id(region), [])

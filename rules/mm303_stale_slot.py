@@ -33,9 +33,10 @@ from collections.abc import Iterator
 from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, type_name
 from memmap_lint.kernel.model import Region, Simulation
 from memmap_lint.kernel.params import memmap_items
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import held, rng, shown
+from memmap_lint.rules._mm3_common import rng, shown
 
 CODE = "MM303"
 NAME = "stale-slot"
@@ -72,7 +73,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     sim = ctx.sim
     if sim is None or sim.panic:
         return
-    for _index, region in held(sim):
+    for region in reserved_regions(sim):
         if not region.stale or region.slot is None or region.start is None:
             continue
         exactmap = _exactmap_before(ctx, region)

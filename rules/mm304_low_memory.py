@@ -34,10 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.e820 import usable
 from memmap_lint.kernel.model import RFC, Region
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import GIB, MIB, held, rng, shown, usable
+from memmap_lint.rules._mm3_common import GIB, MIB, rng, shown
 
 CODE = "MM304"
 NAME = "low-memory"
@@ -59,7 +61,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         return
     limit = ctx.thresholds.low_memory_limit
     ram = usable(sim.table)
-    for _index, region in held(sim):
+    for region in reserved_regions(sim):
         assert region.start is not None
         start, end = region.start, region.start + region.size
         about = "about " if region.approximate else ""

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.e820 import usable
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import held, ram_bytes, shown
+from memmap_lint.rules._mm3_common import shown
 
 CODE = "MM305"
 NAME = "large-reservation"
@@ -40,11 +42,11 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     sim = ctx.sim
     if sim is None or sim.panic:
         return
-    total = ram_bytes(sim.firmware)
+    total = sum(e.size for e in usable(sim.firmware))
     share = ctx.thresholds.large_reservation_share
     if not total:
         return
-    for _index, region in held(sim):
+    for region in reserved_regions(sim):
         part = region.size / total
         if part <= share:
             continue

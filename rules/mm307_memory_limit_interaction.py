@@ -31,9 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.model import INVALID, RFC, UNSUPPORTED
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
+from memmap_lint.kernel.whatif import Limit, limits, without_limits
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import Limit, held, limits, rng, shown, without_limits
+from memmap_lint.rules._mm3_common import rng, shown
 
 CODE = "MM307"
 NAME = "memory-limit-interaction"
@@ -49,12 +51,12 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     sim = ctx.sim
     if sim is None or sim.panic:
         return
-    lims = [lim for lim in limits(ctx) if not lim.wildcard]
+    lims = [lim for lim in limits(ctx.cmdline, ctx.kernel) if not lim.wildcard]
     if not lims:
         return
     rfc = sim.dialect == RFC
     if rfc:
-        for _index, region in held(sim):
+        for region in reserved_regions(sim):
             assert region.start is not None
             end = region.start + region.size
             after = [lim for lim in lims if lim.offset > region.offset and end > lim.value]
@@ -79,7 +81,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             continue
         if not before:
             continue
-        other = without_limits(ctx, before)
+        other = without_limits(sim, ctx.kernel, before)
         if other is None:
             continue
         free = other.regions[index]

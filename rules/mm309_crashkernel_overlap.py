@@ -38,9 +38,10 @@ from dataclasses import dataclass
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.dialects.memblock import Memblock, memory_ranges
 from memmap_lint.kernel.model import MAINLINE, PLACED
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import U64, human, kernel_size, memparse
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import GIB, MIB, held, rng, shown
+from memmap_lint.rules._mm3_common import GIB, MIB, rng, shown
 
 CODE = "MM309"
 NAME = "crashkernel-overlap"
@@ -206,7 +207,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         lo, hi = crash.base, crash.base + crash.size
         claims = [
             (shown(r), r.start, r.start + r.size)
-            for _i, r in held(sim)
+            for r in reserved_regions(sim)
             if r.kind == "memmap-wildcard" and r.start is not None
         ]
         claims += [(f"memmap={text}", s, s + n) for s, n, _p, text in sim.reservations]

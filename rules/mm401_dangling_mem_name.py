@@ -32,16 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.consumers import ramoops_kind, ramoops_last, ramoops_value
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import kind_supported, mentions
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
-    RESERVE_MEM,
-    close_names,
-    kind_supported,
-    ramoops_kind,
-    ramoops_last,
-    ramoops_value,
-    requests,
-)
+from memmap_lint.rules._consumers_common import close_names
 
 CODE = "MM401"
 NAME = "dangling-mem-name"
@@ -50,14 +45,14 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    param = ramoops_last(ctx, "mem_name")
+    param = ramoops_last(ctx.cmdline, "mem_name")
     if param is None or param.value is None or not ctx.kernel.has_mem_name:
         return
     name = param.value
     if name == "" or len(name.encode("utf-8", "surrogateescape")) > 1024:
         return  # MM410: the kernel rejects or empties the value itself
     kind = ramoops_kind(ctx.kernel)
-    reqs = requests(ctx)
+    reqs = mentions(ctx.cmdline)
     same = [r for r in reqs if r.name == name]
     if any(r.kind == kind or not kind_supported(ctx.kernel, r.kind) for r in same):
         return  # requested: a refusal or no-fit is reported by the rule that owns it
@@ -82,9 +77,9 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 + " or ".join(f"'{s}'" for s in similar)
                 + "?)"
             )
-    mem_size = ramoops_value(ctx, "mem_size")
+    mem_size = ramoops_value(ctx.cmdline, "mem_size")
     if mem_size:
-        address = ramoops_value(ctx, "mem_address")
+        address = ramoops_value(ctx.cmdline, "mem_address")
         outcome = (
             f"ramoops falls back to ramoops.mem_address/mem_size and writes its logs to "
             f"{address:#x}-{address + mem_size - 1:#x}, a range nothing reserves"

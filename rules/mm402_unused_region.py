@@ -30,16 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.consumers import consumers_of
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import kind_supported, mentions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
-    RESERVE_MEM,
-    close_names,
-    consumers_of,
-    found_region,
-    kind_supported,
-    requests,
-)
+from memmap_lint.rules._consumers_common import close_names
 
 CODE = "MM402"
 NAME = "unused-region"
@@ -50,10 +46,10 @@ _MAX_NAMES = 8
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    used = consumers_of(ctx)
+    used = consumers_of(ctx.cmdline)
     seen: set[tuple[str, str]] = set()
     counts: dict[str, int] = {}
-    for req in requests(ctx):
+    for req in mentions(ctx.cmdline):
         if req.where != "params" or not req.valid or not kind_supported(ctx.kernel, req.kind):
             continue
         if not req.size:
@@ -67,7 +63,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             continue  # table full: MM204
         if req.name in used:
             continue
-        if ctx.sim is not None and found_region(ctx, req.name, req.kind) is None:
+        if ctx.sim is not None and ctx.sim.region(req.name, req.kind) is None:
             continue  # nothing is held: MM301 (or MM1xx/MM2xx) reports why
         similar = close_names(req.name, used)
         hint = ""

@@ -32,9 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.sizes import human
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
+from memmap_lint.kernel.consumers import (
     PMSG_BEFORE_FTRACE_SINCE,
     ZONES,
     layout,
@@ -43,8 +41,9 @@ from memmap_lint.rules._consumers_common import (
     ramoops_params,
     ramoops_value,
     region_size,
-    since,
 )
+from memmap_lint.kernel.sizes import human
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM403"
 NAME = "ramoops-zones-too-large"
@@ -53,21 +52,23 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    if not ramoops_params(ctx):
+    if not ramoops_params(ctx.cmdline):
         return
-    mem_size = ramoops_value(ctx, "mem_size")
-    source = ramoops_last(ctx, "mem_size")
+    mem_size = ramoops_value(ctx.cmdline, "mem_size")
+    source = ramoops_last(ctx.cmdline, "mem_size")
     what = f"ramoops.mem_size={human(mem_size)}"
-    name_param = ramoops_last(ctx, "mem_name")
+    name_param = ramoops_last(ctx.cmdline, "mem_name")
     if name_param is not None and name_param.value and ctx.kernel.has_mem_name:
-        found = region_size(ctx, name_param.value, ramoops_kind(ctx.kernel))
+        found = region_size(
+            ctx.cmdline, ctx.kernel, ctx.sim, name_param.value, ramoops_kind(ctx.kernel)
+        )
         if found is not None:
             mem_size, source = found, name_param
             what = f"the region '{name_param.value}' ({human(found)})"
     if mem_size == 0:
         return  # ramoops_register_dummy() returns silently (MM401 when a name dangles)
-    sizes = {k: ramoops_value(ctx, k) for k in ZONES}
-    after = since(ctx.kernel, PMSG_BEFORE_FTRACE_SINCE)
+    sizes = {k: ramoops_value(ctx.cmdline, k) for k in ZONES}
+    after = ctx.kernel.at_least(PMSG_BEFORE_FTRACE_SINCE)
     result = layout(mem_size, sizes, after is not False)
     if result.error is None:
         return

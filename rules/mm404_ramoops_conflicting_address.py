@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.consumers import ramoops_last, ramoops_value, read_ramoops
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import kstrto, ramoops_last, ramoops_value
 
 CODE = "MM404"
 NAME = "ramoops-conflicting-address"
@@ -36,18 +36,18 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    name = ramoops_last(ctx, "mem_name")
+    name = ramoops_last(ctx.cmdline, "mem_name")
     if name is None or not name.value or not ctx.kernel.has_mem_name:
         return
     explicit = [
         p
-        for p in (ramoops_last(ctx, "mem_address"), ramoops_last(ctx, "mem_size"))
-        if p is not None and p.value is not None and kstrto("ullong", p.value).value is not None
+        for p in (ramoops_last(ctx.cmdline, "mem_address"), ramoops_last(ctx.cmdline, "mem_size"))
+        if p is not None and p.value is not None and read_ramoops(p).value is not None
     ]
     if not explicit:
         return
-    address = ramoops_value(ctx, "mem_address")
-    size = ramoops_value(ctx, "mem_size")
+    address = ramoops_value(ctx.cmdline, "mem_address")
+    size = ramoops_value(ctx.cmdline, "mem_size")
     if size:
         fallback = (
             f"if the lookup of '{name.value}' ever fails, ramoops silently uses "

@@ -27,17 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from memmap_lint.kernel.consumers import TRACE_AT_SINCE, all_instances
+from memmap_lint.kernel.model import RESERVE_MEM, WILDCARD
+from memmap_lint.kernel.names import mentions
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
-    RESERVE_MEM,
-    TRACE_AT_SINCE,
-    WILDCARD,
-    all_instances,
-    close_names,
-    names_region,
-    requests,
-    since,
-)
+from memmap_lint.rules._consumers_common import close_names
 
 CODE = "MM405"
 NAME = "trace-instance-dangling"
@@ -46,12 +40,12 @@ NEEDS_E820 = False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    if since(ctx.kernel, TRACE_AT_SINCE) is False:
+    if ctx.kernel.at_least(TRACE_AT_SINCE) is False:
         return
-    reqs = requests(ctx)
-    for inst in all_instances(ctx):
+    reqs = mentions(ctx.cmdline)
+    for inst in all_instances(ctx.cmdline):
         target = inst.target
-        if target is None or not names_region(target):
+        if target is None or not inst.names_region:
             continue
         same = [r for r in reqs if r.name == target]
         if any(r.kind == RESERVE_MEM for r in same):

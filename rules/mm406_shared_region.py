@@ -29,18 +29,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.sizes import memparse
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
+from memmap_lint.kernel.consumers import (
     TRACE_AT_SINCE,
     all_instances,
     consumers_of,
+    mapped_range,
     ramoops_kind,
     ramoops_last,
     ramoops_value,
     region_size,
-    since,
 )
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM406"
 NAME = "shared-region"
@@ -51,38 +50,30 @@ NEEDS_E820 = False
 def _ranges(ctx: HostContext) -> list[tuple[str, Param, int, int, int]]:
     """Explicit ranges consumers use: (who, param, offset, start, end)."""
     out: list[tuple[str, Param, int, int, int]] = []
-    name = ramoops_last(ctx, "mem_name")
-    size = ramoops_value(ctx, "mem_size")
+    name = ramoops_last(ctx.cmdline, "mem_name")
+    size = ramoops_value(ctx.cmdline, "mem_size")
     named = (
         name is not None
         and bool(name.value)
         and ctx.kernel.has_mem_name
-        and region_size(ctx, name.value or "", ramoops_kind(ctx.kernel)) is not None
+        and region_size(
+            ctx.cmdline, ctx.kernel, ctx.sim, name.value or "", ramoops_kind(ctx.kernel)
+        )
+        is not None
     )
-    p = ramoops_last(ctx, "mem_address") or ramoops_last(ctx, "mem_size")
+    p = ramoops_last(ctx.cmdline, "mem_address") or ramoops_last(ctx.cmdline, "mem_size")
     if size and not named and p is not None:
-        start = ramoops_value(ctx, "mem_address")
+        start = ramoops_value(ctx.cmdline, "mem_address")
         out.append(("ramoops", p, p.start, start, start + size))
-    for inst in all_instances(ctx) if since(ctx.kernel, TRACE_AT_SINCE) is not False else []:
-        t = inst.target
-        if t is None or not t[:1] or not "0" <= t[0] <= "9":
-            continue
-        start_p = memparse(t)
-        if not start_p.value or t[start_p.end : start_p.end + 1] != ":":
-            continue
-        size_p = memparse(t, start_p.end + 1)
-        if not size_p.value:
+    for inst in (
+        all_instances(ctx.cmdline) if ctx.kernel.at_least(TRACE_AT_SINCE) is not False else []
+    ):
+        mapped = mapped_range(inst)
+        if mapped is None:
             continue
         assert inst.target_offset is not None
-        out.append(
-            (
-                f"trace_instance {inst.name}",
-                inst.param,
-                inst.target_offset,
-                start_p.value,
-                start_p.value + size_p.value,
-            )
-        )
+        who = f"trace_instance {inst.name}"
+        out.append((who, inst.param, inst.target_offset, *mapped))
     return out
 
 
@@ -90,11 +81,11 @@ def _supported(ctx: HostContext, who: str) -> bool:
     """Whether the next kernel's consumer understands the name (MM407 reports the others)."""
     if who == "ramoops":
         return ctx.kernel.has_mem_name
-    return since(ctx.kernel, TRACE_AT_SINCE) is not False
+    return ctx.kernel.at_least(TRACE_AT_SINCE) is not False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    for region, found in consumers_of(ctx).items():
+    for region, found in consumers_of(ctx.cmdline).items():
         users = [u for u in found if _supported(ctx, u[0])]
         if len(users) < 2:
             continue

@@ -42,16 +42,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.model import RFC
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
+from memmap_lint.kernel.consumers import (
     RAMOOPS_BUILTIN_FEATURE,
     TRACE_AT_SINCE,
     TRACE_INSTANCE_SINCE,
     instances,
     ramoops_last,
-    since,
 )
+from memmap_lint.kernel.model import RFC
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM407"
 NAME = "consumer-unsupported"
@@ -64,7 +63,7 @@ def _kernel(ctx: HostContext) -> str:
 
 
 def _mem_name(ctx: HostContext) -> Iterator[Hit]:
-    p = ramoops_last(ctx, "mem_name")
+    p = ramoops_last(ctx.cmdline, "mem_name")
     if p is None:
         return
     offset = p.start
@@ -99,7 +98,7 @@ def _trace(ctx: HostContext) -> Iterator[Hit]:
     params = ctx.cmdline.named("trace_instance")
     if not params:
         return
-    if since(ctx.kernel, TRACE_INSTANCE_SINCE) is False:
+    if ctx.kernel.at_least(TRACE_INSTANCE_SINCE) is False:
         for p in params:
             yield Hit(
                 f"{p.raw}: {_kernel(ctx)} has no trace_instance= (it came with 6.3): the "
@@ -107,7 +106,7 @@ def _trace(ctx: HostContext) -> Iterator[Hit]:
                 param=p,
             )
         return
-    if since(ctx.kernel, TRACE_AT_SINCE) is not False:
+    if ctx.kernel.at_least(TRACE_AT_SINCE) is not False:
         return
     for p in params:
         for inst in instances(p):

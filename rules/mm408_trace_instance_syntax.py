@@ -38,17 +38,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.sizes import human, memparse
-from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
-    RESERVE_MEM,
+from memmap_lint.kernel.consumers import (
     TRACE_AT_SINCE,
     TRACE_FLAGS,
     Instance,
     all_instances,
-    requests,
-    since,
+    read_mapping,
 )
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import mentions
+from memmap_lint.kernel.sizes import human
+from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM408"
 NAME = "trace-instance-syntax"
@@ -62,7 +62,8 @@ def _address_form(inst: Instance) -> Iterator[Hit]:
     t = inst.target or ""
     off = inst.target_offset or inst.offset
     name = inst.name
-    start = memparse(t)
+    mapping = read_mapping(t)
+    start = mapping.start
     if start.value == 0:
         yield Hit(
             f"trace_instance {name}@{t}: the address reads as 0: the kernel prints 'Tracing: "
@@ -71,7 +72,7 @@ def _address_form(inst: Instance) -> Iterator[Hit]:
             offset=off,
         )
         return
-    if t[start.end : start.end + 1] != ":":
+    if mapping.size is None:
         yield Hit(
             f"trace_instance {name}@{t}: no ':SIZE' after the address: the kernel prints "
             f"'Tracing: No size specified for instance {name}' and skips the instance. "
@@ -80,7 +81,7 @@ def _address_form(inst: Instance) -> Iterator[Hit]:
             offset=off + start.end,
         )
         return
-    size = memparse(t, start.end + 1)
+    size = mapping.size
     if size.value == 0:
         yield Hit(
             f"trace_instance {name}@{t}: the size reads as 0: the kernel prints 'Tracing: "
@@ -109,14 +110,14 @@ def _address_form(inst: Instance) -> Iterator[Hit]:
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    if since(ctx.kernel, TRACE_AT_SINCE) is False:
+    if ctx.kernel.at_least(TRACE_AT_SINCE) is False:
         return
     sizes = {
         r.name: r.size
-        for r in reversed(requests(ctx))
+        for r in reversed(mentions(ctx.cmdline))
         if r.kind == RESERVE_MEM and r.where == "params" and not r.loose
     }
-    for inst in all_instances(ctx):
+    for inst in all_instances(ctx.cmdline):
         if inst.name == "":
             yield Hit(
                 f"trace_instance={inst.token}: the instance name is empty (what the kernel "
@@ -145,7 +146,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 param=inst.param,
                 offset=inst.target_offset,
             )
-        elif "0" <= t[0] <= "9":
+        elif not inst.names_region:
             yield from _address_form(inst)
         elif t in sizes and sizes[t] % PAGE_SIZE:
             yield Hit(

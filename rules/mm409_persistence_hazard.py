@@ -42,16 +42,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import isspace
+from memmap_lint.kernel.consumers import TRACE_AT_SINCE, consumers_of, ramoops_kind
+from memmap_lint.kernel.model import RESERVE_MEM
+from memmap_lint.kernel.names import mentions
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import (
-    RESERVE_MEM,
-    TRACE_AT_SINCE,
-    consumers_of,
-    found_region,
-    ramoops_kind,
-    requests,
-    since,
-)
 
 CODE = "MM409"
 NAME = "persistence-hazard"
@@ -74,23 +68,25 @@ def _efi_stub_disables_kaslr(text: str) -> bool:
 def check(ctx: HostContext) -> Iterator[Hit]:
     if not ctx.kernel.has_reserve_mem:
         return
-    requested = {r.name for r in requests(ctx) if r.kind == RESERVE_MEM and r.where == "params"}
+    requested = {
+        r.name for r in mentions(ctx.cmdline) if r.kind == RESERVE_MEM and r.where == "params"
+    }
     used: list[tuple[str, str]] = []
-    for region, users in consumers_of(ctx).items():
+    for region, users in consumers_of(ctx.cmdline).items():
         if region not in requested:
             continue
-        if ctx.sim is not None and found_region(ctx, region, RESERVE_MEM) is None:
+        if ctx.sim is not None and ctx.sim.region(region, RESERVE_MEM) is None:
             continue  # not placed: MM301 and friends report why
         for who, _param, _offset in users:
             if who == "ramoops" and ramoops_kind(ctx.kernel) != RESERVE_MEM:
                 continue
-            if who != "ramoops" and since(ctx.kernel, TRACE_AT_SINCE) is False:
+            if who != "ramoops" and ctx.kernel.at_least(TRACE_AT_SINCE) is False:
                 continue
             used.append((region, who))
             break
     if not used:
         return
-    by_name = {r.name: r for r in reversed(requests(ctx)) if r.kind == RESERVE_MEM}
+    by_name = {r.name: r for r in reversed(mentions(ctx.cmdline)) if r.kind == RESERVE_MEM}
     current = ctx.facts.get("current_kernel")
     nxt = ctx.kernel.release
     kaslr = not ctx.cmdline.named("nokaslr") and not _efi_stub_disables_kaslr(ctx.cmdline.text)

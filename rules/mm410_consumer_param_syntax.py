@@ -33,9 +33,10 @@ import difflib
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.sizes import kernel_size, memparse
+from memmap_lint.kernel.consumers import RAMOOPS_PARAMS, ramoops_params, read_ramoops
+from memmap_lint.kernel.misread import octal_meant, suffixed_size
+from memmap_lint.kernel.sizes import kernel_size
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._consumers_common import RAMOOPS_PARAMS, kstrto, ramoops_params
 
 CODE = "MM410"
 NAME = "consumer-param-syntax"
@@ -63,14 +64,13 @@ def _number(ctx: HostContext, p: Param, field: str, kind: str) -> Iterator[Hit]:
     if value is None:
         why = "has no value"
     else:
-        r = kstrto(kind, value)
+        r = read_ramoops(p)
         if r.error is None:
-            digits = value.lstrip("+-")
-            octal = len(digits) > 1 and digits[0] == "0" and digits[1] in "01234567"
-            if octal and digits.isascii() and digits.isdigit() and int(digits) != abs(r.value or 0):
+            meant = octal_meant(value, r.value)
+            if meant is not None:
                 yield Hit(
                     f"{p.raw}: the leading 0 makes kstrto{_short(kind)} read octal: the value "
-                    f"is {r.value}, not {int(digits)}.",
+                    f"is {r.value}, not {meant}.",
                     param=p,
                     offset=offset,
                     severity="warning",
@@ -79,11 +79,11 @@ def _number(ctx: HostContext, p: Param, field: str, kind: str) -> Iterator[Hit]:
         if r.error == "ERANGE":
             why = f"is out of range for a {kind}"
         else:
-            m = memparse(value)
-            if m.consumed and m.suffix and m.end == len(value):
+            size = suffixed_size(value)
+            if size is not None:
                 why = (
                     f"has a size suffix, which kstrto{_short(kind)} does not accept "
-                    f"(write {m.value:#x} for {kernel_size(m.value)})"
+                    f"(write {size:#x} for {kernel_size(size)})"
                 )
             else:
                 why = f"is not a number kstrto{_short(kind)} accepts (digits, 0x hex, 0 octal)"
@@ -101,7 +101,7 @@ def _short(kind: str) -> str:
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
-    for p in ramoops_params(ctx):
+    for p in ramoops_params(ctx.cmdline):
         field = p.key.split(".", 1)[1]
         if field not in RAMOOPS_PARAMS:
             near = difflib.get_close_matches(field, list(RAMOOPS_PARAMS), n=1)

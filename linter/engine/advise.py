@@ -4,7 +4,7 @@ For each region name requested anywhere on the selected hosts (``memmap=nn*align
 ``reserve_mem=nn:align:name``), the simulator answers, per host and in that host's dialect:
 
 - the largest size at the requested alignment that still gets placed (a binary search over the
-  simulator: placement is monotone in the size, as ``rules/_mm3_common.largest_fit`` relies on);
+  simulator: placement is monotone in the size, as ``kernel/whatif.largest_fit`` relies on);
   for rfc the RFC search on the host's e820 table, for mainline the memblock model;
 - where the region lands at the advised size; hosts of one dialect where it lands elsewhere than
   on most of the others keep nothing across a move to (or from) the common address.
@@ -27,8 +27,9 @@ from memmap_lint.captures.parse import Capture
 from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
+from memmap_lint.kernel.consumers import instances
 from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
-from memmap_lint.kernel.params import memmap_items, trace_instances
+from memmap_lint.kernel.params import memmap_items
 from memmap_lint.kernel.placement import largest, overlaps
 from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.simulate import Options, simulate
@@ -143,10 +144,10 @@ def wants(subjects: Iterable[Subject], sims: dict[str, Simulation]) -> list[Want
         if mem_name is not None and mem_name.value:
             ramoops.add(mem_name.value)
         for p in s.cmdline.named("trace_instance"):
-            for inst in trace_instances(p):
-                if inst.target and not "0" <= inst.target[0] <= "9":
+            for inst in instances(p):
+                if inst.target and inst.names_region:
                     trace.setdefault(inst.target, {})[
-                        _instance_text(inst.name, inst.flags, inst.target, inst.events)
+                        _instance_text(inst.name, inst.flag_names, inst.target, inst.events)
                     ] = None
     return [
         Want(n, sizes[n], max(aligns[n], 4096), n in ramoops, tuple(trace.get(n, {})))
@@ -562,9 +563,11 @@ def _advise_group(
     if dialect == MAINLINE:
         for m in members:
             for p in m.subject.cmdline.named("trace_instance"):
-                for inst in trace_instances(p):
-                    if inst.target and not "0" <= inst.target[0] <= "9":
-                        trace[_instance_text(inst.name, inst.flags, "trace", inst.events)] = None
+                for inst in instances(p):
+                    if inst.target and inst.names_region:
+                        trace[_instance_text(inst.name, inst.flag_names, "trace", inst.events)] = (
+                            None
+                        )
     keyword = (
         "memmap={size}*{align}:{name}" if dialect == RFC else "reserve_mem={size}:{align}:{name}"
     )

@@ -254,6 +254,17 @@ class Table:
         return True
 
 
+def usable(entries: Iterable[Entry]) -> list[Entry]:
+    """The non-empty entries memblock treats as RAM (E820_TYPE_RAM and E820_TYPE_RESERVED_KERN)."""
+    return [e for e in entries if is_usable(e.type) and e.size]
+
+
+def largest_usable(entries: Iterable[Entry]) -> Entry | None:
+    """The largest usable entry (ties: the highest), or None."""
+    ram = usable(entries)
+    return max(ram, key=lambda e: (e.size, e.start)) if ram else None
+
+
 def sanitized(
     slots: Sequence[Sequence[int]], max_entries: int = DEFAULT_MAX_ENTRIES
 ) -> list[tuple[int, int, int]]:

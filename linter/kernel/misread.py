@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from memmap_lint.kernel.e820 import U32
 from memmap_lint.kernel.params import MemmapItem, ReserveMemSpec
-from memmap_lint.kernel.sizes import Parsed, human
+from memmap_lint.kernel.sizes import Parsed, human, memparse
 
 
 def written(text: str, number: Parsed) -> str:
@@ -152,3 +152,20 @@ def reserve_mem_pitfalls(spec: ReserveMemSpec, value: str) -> list[tuple[Parsed,
         if why is not None:
             found.append((number, why))
     return found
+
+
+def octal_meant(text: str, value: int | None) -> int | None:
+    """The decimal number meant by ``text``, which ``kstrto*`` (base 0) read as the octal
+    ``value`` because of its leading 0 (None: no such surprise)."""
+    digits = text.lstrip("+-")
+    octal = len(digits) > 1 and digits[0] == "0" and digits[1] in "01234567"
+    if octal and digits.isascii() and digits.isdigit() and int(digits) != abs(value or 0):
+        return int(digits)
+    return None
+
+
+def suffixed_size(text: str) -> int | None:
+    """What ``memparse()`` reads from ``text`` when all of it is a size with a suffix (``1M``),
+    which ``kstrto*`` refuses (None: not such a size)."""
+    m = memparse(text)
+    return m.value if m.consumed and m.suffix and m.end == len(text) else None

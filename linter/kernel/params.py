@@ -1,8 +1,8 @@
 """Typed models of the memory parameters, read exactly as their kernel handlers read them.
 
 ``memmap=`` (arch/x86/kernel/e820.c ``parse_memmap_opt``/``parse_memmap_one``), ``mem=``
-(``parse_memopt``), ``reserve_mem=`` (mm/memblock.c ``reserve_mem``), ``ramoops.*`` (module
-parameters, kstrtoul) and ``trace_instance=`` (kernel/trace/trace.c).
+(``parse_memopt``) and ``reserve_mem=`` (mm/memblock.c ``reserve_mem``); the consumers
+(``ramoops.*``, ``trace_instance=``) are read in ``kernel/consumers.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.e820 import ACPI, PRAM, RAM, RESERVED, U32
 from memmap_lint.kernel.model import RFC
 from memmap_lint.kernel.release import Kernel
-from memmap_lint.kernel.sizes import Parsed, kstrtoull, memparse, strtoull
+from memmap_lint.kernel.sizes import Parsed, memparse, strtoull
 
 #: The add forms of memmap=: the character after the size and the type it adds.
 ADD_FORMS = {"@": RAM, "#": ACPI, "$": RESERVED, "!": PRAM}
@@ -219,71 +219,3 @@ def reserve_mem_name_faults(name: str) -> frozenset[str]:
     if name and all(c in _KERNEL_SPACE for c in name):
         faults.add("blank")
     return frozenset(faults)
-
-
-#: ramoops module parameters that are unsigned longs (kstrtoul: no suffixes).
-RAMOOPS_ULONG = (
-    "mem_address",
-    "mem_size",
-    "record_size",
-    "console_size",
-    "ftrace_size",
-    "pmsg_size",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RamoopsValue:
-    param: Param
-    value: int | None
-    error: str | None
-
-
-def read_ramoops_ulong(param: Param) -> RamoopsValue:
-    if param.value is None:
-        return RamoopsValue(param, None, "EINVAL")
-    r = kstrtoull(param.value)
-    return RamoopsValue(param, r.value, r.error)
-
-
-@dataclass(frozen=True, slots=True)
-class TraceInstance:
-    """One ``trace_instance=`` instance: ``name^flag^flag@target,event,event``."""
-
-    param: Param
-    name: str
-    flags: tuple[str, ...]
-    target: str | None
-    events: tuple[str, ...]
-
-
-def _cut(token: str, start: int, cuts: list[int]) -> str:
-    """``token[start:]`` up to the next place ``enable_instances()`` wrote a NUL."""
-    ends = [c for c in cuts if c >= start]
-    return token[start : min(ends)] if ends else token[start:]
-
-
-def trace_instances(param: Param) -> list[TraceInstance]:
-    """kernel/trace/trace.c ``enable_instances()``: values are split on tabs, each token cut at
-    the first ``^`` and the first ``@`` (strchr, so flags may also follow the target)."""
-    out: list[TraceInstance] = []
-    for chunk in (param.value or "").split("\t"):
-        if not chunk:
-            continue
-        token, _, events = chunk.partition(",")
-        cuts = [c for c in (token.find("^"), token.find("@")) if c >= 0]
-        flag_at, addr_at = token.find("^"), token.find("@")
-        flags = tuple(_cut(token, flag_at + 1, cuts).split("^")) if flag_at >= 0 else ()
-        target = _cut(token, addr_at + 1, cuts) if addr_at >= 0 else None
-        out.append(
-            TraceInstance(
-                param, _cut(token, 0, cuts), flags, target, tuple(e for e in events.split(",") if e)
-            )
-        )
-    return out
-
-
-def read_trace_instance(param: Param) -> TraceInstance | None:
-    """The first instance of a ``trace_instance=`` value (None when it has none)."""
-    found = trace_instances(param)
-    return found[0] if found else None

@@ -32,6 +32,10 @@ class Kernel:
     dialect: str
     features: frozenset[str] = frozenset()
 
+    def at_least(self, version: tuple[int, int, int]) -> bool | None:
+        """Whether this kernel is ``version`` or later (None: the release is unknown)."""
+        return None if self.version is None else self.version >= version
+
     @property
     def has_reserve_mem(self) -> bool:
         """``reserve_mem=`` exists from 6.11 (mm/memblock.c, commit 1e4c64b71c9b)."""

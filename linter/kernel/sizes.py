@@ -148,3 +148,27 @@ def kernel_size(n: int) -> str:
         if n and n % (1 << shift) == 0:
             return f"{n >> shift}{letter}"
     return str(n)
+
+
+def kstrto(kind: str, text: str) -> KstrtoulResult:
+    """``kstrtoul``/``kstrtoull``/``kstrtouint``/``kstrtoint`` with base 0 (lib/kstrtox.c), as a
+    module parameter of that ``kind`` (``ulong``, ``ullong``, ``uint``, ``int``) is set."""
+    if kind in ("ulong", "ullong", "uint"):
+        r = kstrtoull(text)
+        if r.value is not None and kind == "uint" and r.value > 0xFFFFFFFF:
+            return KstrtoulResult(None, "ERANGE")
+        return r
+    # kstrtoint -> kstrtoll: a leading '-' then _kstrtoull (which does not skip a '+').
+    negative = text.startswith("-")
+    rest = text[1:] if negative else text
+    if negative and rest.startswith("+"):
+        return KstrtoulResult(None, "EINVAL")
+    r = kstrtoull(rest)
+    if r.value is None:
+        return r
+    if r.value > (1 << 63) - (0 if negative else 1):
+        return KstrtoulResult(None, "ERANGE")
+    value = -r.value if negative else r.value
+    if not -(1 << 31) <= value < 1 << 31:
+        return KstrtoulResult(None, "ERANGE")
+    return KstrtoulResult(value, None)

@@ -1,4 +1,5 @@
-"""The readers behind the MM4xx rules: exact cases with their kernel source, then fuzzing."""
+"""kernel/consumers.py (ramoops, trace_instance) and kstrto: exact cases with their kernel
+source, then fuzzing of the readers and of the MM4xx rules that ask them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from memmap_lint.engine.registry import load_rules
 from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.consumers import (
+    instances,
+    layout,
+    mapped_range,
+    ramoops_value,
+    read_mapping,
+)
+from memmap_lint.kernel.misread import octal_meant, suffixed_size
 from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.sizes import kstrto
 from memmap_lint.rule import HostContext
-from memmap_lint.rules._consumers_common import instances, kstrto, layout
 
 FOUR_K = {"record_size": 4096, "console_size": 4096, "ftrace_size": 4096, "pmsg_size": 4096}
 
@@ -170,3 +179,35 @@ def test_rules_give_findings_never_tracebacks(text: str, release: str | None, rf
             assert hit.message
             if hit.offset is not None:
                 assert 0 <= hit.offset <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("target", "mapped"),
+    [
+        # enable_instances() (6.12): isdigit(*tok) -> memparse(start), ':' , memparse(size).
+        ("0x284500000:12M", (0x284500000, 0x284500000 + (12 << 20))),
+        ("0x1000", None),  # "No size specified"
+        ("0:12M", None),  # "Invalid boot instance address"
+        ("0x1000:0", None),  # "Invalid boot instance size"
+        ("trace", None),  # the region-name form
+    ],
+)
+def test_mapped_range(target: str, mapped: tuple[int, int] | None) -> None:
+    (inst,) = instances(parse(f"trace_instance=a@{target}").params[0])
+    assert mapped_range(inst) == mapped
+    assert inst.names_region == (target == "trace")
+
+
+def test_mapping_reads_what_follows_the_size() -> None:
+    m = read_mapping("0x1000:4Kjunk")
+    assert (m.start.value, m.colon, m.size and m.size.value, m.trailing) == (0x1000, True, 4096, 9)
+
+
+def test_ramoops_values_follow_the_last_accepted_occurrence() -> None:
+    line = parse("ramoops.mem_size=0x100000 ramoops.mem_size=1M ramoops.record_size=010")
+    # parse_args() sets each occurrence in turn; kstrtoul() rejects 1M without writing, so the
+    # value set by the first occurrence stays.
+    assert ramoops_value(line, "mem_size") == 0x100000
+    assert ramoops_value(line, "record_size") == 8
+    assert octal_meant("010", 8) == 10
+    assert suffixed_size("1M") == 1 << 20 and suffixed_size("1Mx") is None
