@@ -55,10 +55,11 @@ def test_largest_fit_bisects_the_simulator() -> None:
         assert sim.regions[0].status == NO_FIT
         fit = largest_fit(sim, kernel, 0)
         assert fit is not None and 0 < fit < 4 * G
-        bigger = text.replace("5G", f"{fit // M + 1}M")
-        assert simulate(FIRMWARE, bigger, kernel).regions[0].status == NO_FIT
-        exact = text.replace("5G", f"{fit // M}M")
-        assert simulate(FIRMWARE, exact, kernel).regions[0].status == PLACED
+        # One MiB more is refused, or (reserve_mem) fits only if the model's unknowns are kind.
+        bigger = simulate(FIRMWARE, text.replace("5G", f"{fit // M + 1}M"), kernel).regions[0]
+        assert bigger.status == NO_FIT or bigger.risk
+        exact = simulate(FIRMWARE, text.replace("5G", f"{fit // M}M"), kernel).regions[0]
+        assert exact.status == PLACED and not exact.risk
         span = size_span(sim.regions[0])
         assert span is not None and text[slice(*span)] == "5G"
 

@@ -38,9 +38,9 @@ from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.findings import Location
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.cmdline import Cmdline, parse
+from memmap_lint.kernel.consumers import instances as trace_instances
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
-from memmap_lint.kernel.params import trace_instances
 from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 
