@@ -176,3 +176,33 @@ def test_wildcard_migrates_to_reserve_mem_on_6_12(tmp_path: Path) -> None:
     assert line.endswith(" quiet reserve_mem=12M:4096:oops ramoops.mem_name=oops")
     # The memory limit the wildcard set on 6.12 is gone: the firmware's RAM is all there.
     assert e820(line.split(" ", 1)[1], "6.12.0-1-amd64") == e820("", "6.12.0-1-amd64")
+
+
+@needs_tools
+def test_split_value_joined(tmp_path: Path) -> None:
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    grub = d / "grub"
+    grub.write_text(
+        'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="quiet\n    ramoops.mem_name=oops"\n'
+        'GRUB_CMDLINE_LINUX_DEFAULT="splash"\n'
+    )
+    assert "MM505" in codes(cli("--format", "json", "etc/default/grub", cwd=tmp_path))
+    fixed = cli("--fix", "--format", "json", "etc/default/grub", cwd=tmp_path)
+    assert "fixed MM505: join GRUB_CMDLINE_LINUX's value on one line" in fixed.stderr
+    assert "MM505" not in codes(fixed)
+    assert dash_value(grub, "GRUB_CMDLINE_LINUX") == "quiet ramoops.mem_name=oops"
+    [normal, *_] = load_boot_config(grub).entries
+    assert normal.cmdline.endswith(" ro quiet ramoops.mem_name=oops splash")
+
+
+def test_split_memmap_list_joins_only_with_unsafe_fixes(tmp_path: Path) -> None:
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    grub = d / "grub"
+    grub.write_text('GRUB_CMDLINE_LINUX="memmap=16G!4G,\n4G!20G"\n')
+    assert cli("--fix", "etc/default/grub", cwd=tmp_path).returncode in (0, 1)
+    assert "\n4G!20G" in grub.read_text()  # a guess: not a safe fix
+    cli("--fix", "--unsafe-fixes", "etc/default/grub", cwd=tmp_path)
+    assert grub.read_text() == 'GRUB_CMDLINE_LINUX="memmap=16G!4G,4G!20G"\n'
+    assert load_boot_config(grub).entries[0].cmdline.endswith(" ro memmap=16G!4G,4G!20G")

@@ -1,7 +1,8 @@
 """``memmap-lint advise INVENTORY``: reading the hosts, and the text and JSON of the advice.
 
-Exit status: 0 the advice places every region on every host that can hold one, 1 it does not
-(some host cannot, or a dialect has no named regions), 2 the command could not run.
+Exit status: 0 the advice places every region on every host that can hold one and every group
+has a line, 1 it does not (some host cannot, a group has no line, or a dialect has no named
+regions), 2 the command could not run. Hosts left out of their group's line are listed.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         write_output("\n".join(text) + "\n", args.output)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if not complete(advice) else EXIT_CLEAN
+    every = all(g.params for g in groups)
+    return EXIT_FINDINGS if not (complete(advice) and every) else EXIT_CLEAN
 
 
 def _linter(inventory: str) -> Any:
@@ -221,25 +223,18 @@ def advice_text(advice: Advice) -> Iterator[str]:
                 "  Hosts marked moved keep nothing in this region across a move to the common "
                 "address (a firmware or command-line change that lines them up)."
             )
-    if advice.cmdlines:
-        yield ""
-        yield "Suggested parameters (replace the named-region parameters and their consumers):"
-        for d, text in advice.cmdlines.items():
-            yield f"  {d} ({len(advice.hosts.get(d, ()))} hosts): {text}"
     m = advice.migration
     if m is not None:
         yield ""
         yield f"Migration to 6.11+ (reserve_mem=) for {len(m.hosts)} host(s): {_hosts(m.hosts)}"
         if m.old:
-            yield f"  replace {' '.join(m.old)} with {' '.join(m.new)}"
-        else:
-            yield f"  use {' '.join(m.new)}"
+            yield f"  replace {' '.join(m.old)} with reserve_mem= (the mainline line of its group below)"
         yield (
             "  memblock places the region elsewhere than the RFC search did: what it held is "
             "lost on the first 6.11+ boot."
         )
     for d, hosts in advice.failed.items():
-        yield f"Not placed, or overlapping, under the suggestion on {d} host(s): {_hosts(hosts)}"
+        yield f"Not placed, or overlapping, at those sizes on {d} host(s): {_hosts(hosts)}"
     if advice.no_capture:
         yield f"No e820 capture (not checked): {_hosts(advice.no_capture)}"
     for note in advice.notes:

@@ -185,6 +185,7 @@ def base_line(line: Cmdline) -> str:
 def params_for(dialect: str, kernel: Kernel | None, chosen: Sequence[tuple[Want, int]]) -> str:
     """The reservation and consumer parameters of ``dialect`` for ``chosen`` (want, size)."""
     out: list[str] = []
+    chosen = [(w, size) for w, size in chosen if size > 0]  # a region that fits nowhere: none
     for w, size in chosen:
         if dialect == RFC:
             out.append(f"memmap={kernel_size(size)}*{w.align}:{w.name}")
@@ -377,7 +378,9 @@ def _migration(subjects: Sequence[Subject], chosen: Sequence[tuple[Want, int]]) 
             old.update(dict.fromkeys(written))
     if not hosts or not chosen:
         return None
-    new = tuple(f"reserve_mem={kernel_size(size)}:{w.align}:{w.name}" for w, size in chosen)
+    new = tuple(
+        f"reserve_mem={kernel_size(size)}:{w.align}:{w.name}" for w, size in chosen if size > 0
+    )
     return Migration(tuple(hosts), tuple(old), new)
 
 

@@ -293,5 +293,77 @@ def migration(t: Target) -> Iterator[Piece]:
         )
 
 
+# ------------------------------------------------------------------ a value split over lines (MM505)
+
+_CMDLINE_VARS = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
+_BREAK = re.compile(r"\n[ \t]*")
+
+
+def _joiner(text: str, at: int) -> str:
+    """What a line break at ``at`` becomes: nothing after a ``,`` (the list goes on), else a
+    space, which is what the kernel's tokenizer makes of a line break anyway (isspace)."""
+    return "" if text[:at].rstrip(" \t").endswith(",") else " "
+
+
+def _joined_text(text: str) -> str:
+    return _BREAK.sub(lambda m: _joiner(text, m.start()), text)
+
+
+def split_value(t: Target) -> Iterator[Piece]:
+    """MM505: a ``GRUB_CMDLINE_*`` value running over lines, joined. 10_linux writes the value
+    into grub.cfg's ``linux`` line as it is (``echo "... ro ${args}"``), so the line break ends
+    the command there and the kernel gets only what precedes it. A break joined with a space
+    means what the author wrote (the kernel reads a line break as a space); a break after a
+    ``,`` is joined with nothing, continuing the ``memmap=`` list, which is a guess (unsafe)."""
+    v = t.view
+    if v.config.kind != "grub-default":
+        return
+    values = {n: v.config.variables[n] for n in _CMDLINE_VARS if n in v.config.variables}
+    split = [n for n, a in values.items() if "\n" in a.value]
+    if len(split) != 1:
+        return
+    a = values[split[0]]
+    edits: list[Edit] = []
+    for m in _BREAK.finditer(a.value):
+        at = next(((s, o) for s, e, o in a.value_origins if s <= m.start() < e), None)
+        text = v.sources.get(at[1].path) if at is not None else None
+        if at is None or text is None:
+            return
+        off = index_of(text, at[1].shifted(m.start() - at[0]))
+        if text[off : off + len(m.group())] != m.group():
+            return
+        edits.append(Edit(at[1].path, off, off + len(m.group()), _joiner(a.value, m.start())))
+    linux = values.get("GRUB_CMDLINE_LINUX")
+    default = values.get("GRUB_CMDLINE_LINUX_DEFAULT")
+    lx = linux.value if linux is not None else ""
+    args = (
+        f"single {lx}" if v.entry.kind == "recovery" else f"{lx} {default.value if default else ''}"
+    )
+    cut = args.find("\n")
+    if cut < 0:
+        return
+    line = v.entry.cmdline
+    end = len(line.rstrip(" \t"))
+    tail = _joined_text(args)[len(_joined_text(args[:cut])) :]
+    unsafe = any(e.text == "" for e in edits)
+    yield Piece(
+        "MM505",
+        f"join {split[0]}'s value on one line",
+        UNSAFE if unsafe else SAFE,
+        tuple(edits),
+        Change(t.index, end, len(line), tail.rstrip(" \t")),
+        "a line break after ',' is joined with nothing, continuing the list: check that the "
+        "next line was meant as more of it"
+        if unsafe
+        else "",
+    )
+
+
 #: Every kind, in the order their fixes are tried.
-KINDS: tuple[Callable[[Target], Iterator[Piece]], ...] = (dollar, duplicates, renames, migration)
+KINDS: tuple[Callable[[Target], Iterator[Piece]], ...] = (
+    split_value,
+    dollar,
+    duplicates,
+    renames,
+    migration,
+)
