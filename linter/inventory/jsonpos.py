@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memmap_lint.errors import LintError
+from memmap_lint.inventory.textpos import LineIndex
 
 #: the json module's own string scanner (``json.decoder.scanstring``; not in typeshed)
 scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -61,7 +62,22 @@ def parse(text: str, path: str) -> JNode:
         node, _ = _value(text, _skip(text, 0))
     except RecursionError as exc:
         raise LintError("MM604", "JSON nested too deeply", path) from exc
+    except _Duplicate as dup:
+        line, column = LineIndex(text).line_col(dup.offset)
+        first, first_col = LineIndex(text).line_col(dup.first)
+        raise LintError(
+            "MM604",
+            f"duplicate key {dup.key!r} (first at line {first}, column {first_col}; json.loads "
+            "and Ansible would silently keep this one)",
+            path, line, column,
+        ) from None  # fmt: skip
     return node
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str, offset: int, first: int) -> None:
+        super().__init__(key)
+        self.key, self.offset, self.first = key, offset, first
 
 
 def _skip(text: str, i: int) -> int:
@@ -103,6 +119,8 @@ def _object(text: str, start: int) -> tuple[JNode, int]:
             key_at = i
             i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
         node, i = _value(text, i)
+        if key in value:
+            raise _Duplicate(key, key_at, next(at for k, at, _ in members if k == key))
         members.append((key, key_at, node))
         value[key] = node.value
         sep = _SEPARATOR.match(text, i)

@@ -1,0 +1,91 @@
+"""Hostile and broken inputs, as a new user would hand them over: each gives exit 2 and one
+located line ``path:line:col: MMxxx message``, no traceback, in bounded time and memory.
+
+Every case is run through the real command line in a fresh directory holding a real e820
+capture (``cap.txt``, from tests/fixtures/hardening/).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "hardening" / "cap.txt"
+HOST = "all:\n  hosts:\n    h1:\n      e820: cap.txt\n"
+
+
+def _bomb() -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return HOST + "      hardware:\n" + "".join(f"        {line}\n" for line in lines)
+
+
+Files = dict[str, str | bytes]
+
+CASES: dict[str, tuple[Files, list[str], str]] = {
+    "yaml alias bomb under hardware": (
+        {"inv.yaml": _bomb()}, ["inv.yaml"], "inv.yaml:6:9: MM604 this value expands to more",
+    ),
+    "yaml alias bomb under kernel_features": (
+        {"inv.yaml": _bomb().replace("hardware:", "kernel_features:")},
+        ["inv.yaml"], "inv.yaml:6:9: MM604 this value expands",
+    ),
+    "yaml recursive alias": (
+        {"inv.yaml": HOST + "      x: &a [*a]\n"}, ["inv.yaml"], "inv.yaml:5:10: MM604 a recursive",
+    ),
+    "yaml 5000-digit integer": (
+        {"inv.yaml": HOST + "      x: " + "9" * 5000 + "\n"},
+        ["inv.yaml"], "inv.yaml:5:10: MM604 a number of 5000 characters",
+    ),
+    "yaml deep nesting": (
+        {"inv.yaml": HOST + "      x: " + "[" * 5000 + "]" * 5000 + "\n"},
+        ["inv.yaml"], "inv.yaml:5:",
+    ),
+    "yaml duplicate key": (
+        {"inv.yaml": HOST + '      kernel_cmdline: "memmap=12M*4096:oops"\n'
+         '      kernel_cmdline: "ro"\n'},
+        ["inv.yaml"], "inv.yaml:6:7: MM604 duplicate key 'kernel_cmdline' (first at line 5",
+    ),
+    "json duplicate key": (
+        {"inv.json": '{"all": {"hosts": {"h1": {"e820": "cap.txt", '
+         '"kernel_cmdline": "memmap=12M*4096:oops", "kernel_cmdline": "ro"}}}}\n'},
+        ["inv.json"], "inv.json:1:88: MM604 duplicate key 'kernel_cmdline' (first at line 1",
+    ),
+}  # fmt: skip
+
+
+def run_case(tmp_path: Path, files: Files, args: list[str]) -> subprocess.CompletedProcess[str]:
+    shutil.copy(FIXTURE, tmp_path / "cap.txt")
+    for name, content in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "memmap_lint.cli.main", *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, errors="replace",
+    )  # fmt: skip
+
+
+def check(proc: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert any(line.startswith(expected) for line in lines), proc.stderr
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_located_error(tmp_path: Path, case: str) -> None:
+    files, args, expected = CASES[case]
+    started = time.monotonic()
+    proc = run_case(tmp_path, files, args)
+    check(proc, expected)
+    assert time.monotonic() - started < 30
