@@ -204,14 +204,11 @@ SCENARIOS = {
 
 def verify_findings(facts: Mapping[str, HostFacts], tmp: Path) -> dict[str, list[Finding]]:
     """``memmap-lint verify``'s findings (MM6xx and MM7xx) for hosts with these facts."""
-    import datetime as dt
-
     from memmap_lint.engine.config import Config
-    from memmap_lint.engine.hostinput import build
-    from memmap_lint.engine.inventory_input import sources_of
     from memmap_lint.engine.lint import Linter
+    from memmap_lint.engine.pipeline import check
     from memmap_lint.engine.registry import load_rules, select
-    from memmap_lint.engine.verify import verify_input
+    from memmap_lint.engine.verify import verify_inputs
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.inventory.select import select_hosts
 
@@ -220,12 +217,10 @@ def verify_findings(facts: Mapping[str, HostFacts], tmp: Path) -> dict[str, list
         "all:\n  hosts:\n" + "".join(f"    {name}: {{}}\n" for name in facts), encoding="utf-8"
     )
     linter = Linter(select(load_rules([]), ["MM6", "MM7"], []), Config())
-    now = dt.datetime.now(dt.timezone.utc)
-    inputs = [
-        verify_input(build(sources_of(h, linter.captures)), facts[h.name], f"{h.name}.json", now)
-        for h in select_hosts(load_inventory(str(inventory)), None)
-    ]
-    return {r.host: list(r.findings) for r in linter.lint_hosts(inputs)}
+    hosts = select_hosts(load_inventory(str(inventory)), None)
+    inputs, errors = verify_inputs(hosts, facts, linter.captures, {})
+    assert not errors, errors
+    return {r.host: list(r.findings) for r in check(linter, inputs)}
 
 
 def console_facts(console: str) -> HostFacts:

@@ -1,5 +1,5 @@
 """The dispatcher: ``memmap-lint [lint] PATH...``, ``simulate``, ``collect``, ``advise``,
-``rules``, ``schema``; each command is one module of this package.
+``verify``, ``rules``, ``schema``; each command is one module of this package.
 
 Building the parser imports no command's implementation: ``--help`` loads neither paramiko nor
 jsonschema.
@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from memmap_lint import __version__
-from memmap_lint.cli import advise, collect, lint, rules, schema, simulate
+from memmap_lint.cli import advise, collect, lint, rules, schema, simulate, verify
 from memmap_lint.cli.common import EXIT_ERROR
 from memmap_lint.cli.guard import guarded
 from memmap_lint.errors import LintError, LintErrors
 
-COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema")
+COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"memmap-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (lint, simulate, rules, schema, collect, advise):
+    for command in (lint, simulate, rules, schema, collect, advise, verify):
         command.add_parser(sub)
     return parser
 

@@ -26,16 +26,18 @@ kernel shows comes from the post-boot facts (``collect.postboot``), read as the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from memmap_lint.captures.parse import parse_capture
-from memmap_lint.collect.facts import HostFacts
+from memmap_lint.collect.facts import CollectFailure, HostFacts
 from memmap_lint.collect.postboot import IOMEM, RESERVE_MEM_PARAM, PostBoot
 from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.findings import Location
+from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build
+from memmap_lint.engine.inventory_input import sources_of
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.cmdline import Cmdline, parse
 from memmap_lint.kernel.consumers import instances as trace_instances
@@ -45,7 +47,7 @@ from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 
 if TYPE_CHECKING:
-    from memmap_lint.engine.hostinput import HostInput
+    from memmap_lint.inventory.model import Host
 
 _RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
 _RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
@@ -316,23 +318,19 @@ def unverified(why: str) -> Json:
     }
 
 
-def verify_input(inp: HostInput, facts: HostFacts, source: str, now: datetime) -> HostInput:
-    """``inp`` re-aimed at the boot that runs now: the firmware map, ``/proc/cmdline`` and the
+def verify_sources(s: Sources, facts: HostFacts, source: str, now: datetime) -> Sources:
+    """``s`` re-aimed at the boot that runs now: the firmware map, ``/proc/cmdline`` and the
     running release (with the inventory's ``kernel_features``/``dialect``), and the comparison
-    in ``facts["verify"]``."""
-    host = inp.host
+    in ``facts["verify"]``; ``source`` names the facts in findings (the cache file)."""
+    host = s.host
     view = view_of(facts, source, now)
-    cmdline = parse(facts.proc_cmdline)
-    kernel = kernel_for(
-        facts.kernel_release, host.get("kernel_features") or (), host.get("dialect")
-    )
 
     def locate(offset: int | None) -> Location | None:
         if offset is None:
-            return inp.locate(None)
+            return s.locate(None)
         return Location(f"{host.name}:/proc/cmdline", 1, offset + 1)
 
-    found: dict[str, Any] = {**inp.facts, **view.facts, "cmdline_source": "/proc/cmdline"}
+    found: dict[str, Any] = {**s.facts, **view.facts, "cmdline_source": "/proc/cmdline"}
     if view.capture is None:
         found["verify"] = unverified("the host reported no firmware map")
     elif facts.postboot is None:
@@ -340,15 +338,96 @@ def verify_input(inp: HostInput, facts: HostFacts, source: str, now: datetime) -
             "its facts hold no post-boot part (collected by an older memmap-lint)"
         )
     else:
+        kernel = kernel_for(facts.kernel_release, s.features, s.dialect)
+        cmdline = parse(facts.proc_cmdline)
         sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data)
         found["verify"] = check_host(sim, facts.postboot)
     return replace(
-        inp,
-        kernel=kernel,
-        cmdline=cmdline,
+        s,
+        text=facts.proc_cmdline,
         locate=locate,
+        release=facts.kernel_release,
         capture=view.capture,
         digest=view.digest,
         facts=found,
         boot=None,
     )
+
+
+def verify_inputs(
+    hosts: Sequence[Host],
+    found: Mapping[str, HostFacts | CollectFailure | None],
+    captures: CaptureCache,
+    sources: Mapping[str, str],
+) -> tuple[list[HostInput], list[LintError]]:
+    """Each host's input for ``verify``: its facts (``found``; None when there are none), or its
+    collection failure (MM601); ``sources`` names each host's facts in findings."""
+    now = datetime.now(timezone.utc)
+    inputs: list[HostInput] = []
+    errors: list[LintError] = []
+    for host in hosts:
+        try:
+            s = sources_of(host, captures)
+            result = found.get(host.name)
+            if isinstance(result, HostFacts):
+                s = verify_sources(s, result, sources.get(host.name, host.name), now)
+            elif result is None:
+                why = "no facts were collected from it (run verify with --collect always)"
+                s = replace(s, facts={**s.facts, "verify": unverified(why)})
+            else:
+                s = replace(s, facts={**s.facts, "collect_failure": result.to_dict()})
+            inputs.append(build(s))
+        except LintError as exc:
+            errors.append(exc)
+        except ValueError as exc:  # the inventory's kernel pieces name no kernel
+            where = (host.pos.path, host.pos.line, host.pos.column)
+            errors.append(LintError("MM604", f"host {host.name}: {exc}", *where))
+    return inputs, errors
+
+
+def profile_addresses(inputs: Sequence[HostInput]) -> list[Json]:
+    """Predicted and real region addresses per hardware profile (firmware map) and kernel:
+    what ``verify --format json`` keeps, so a fleet learns where its reserve_mem regions land."""
+    groups: dict[tuple[Any, ...], Json] = {}
+    for inp in inputs:
+        verdict = inp.facts.get("verify")
+        if not isinstance(verdict, dict) or not verdict.get("regions"):
+            continue
+        hardware = inp.facts.get("hardware") or {}
+        key = (inp.digest, verdict["kernel"], verdict["dialect"], inp.cmdline.text)
+        group = groups.setdefault(
+            key,
+            {
+                "profile": inp.digest,
+                "hardware": hardware,
+                "kernel": verdict["kernel"],
+                "dialect": verdict["dialect"],
+                "hosts": [],
+                "regions": {},
+            },
+        )
+        group["hosts"].append(inp.host.name)
+        for r in verdict["regions"]:
+            slot = group["regions"].setdefault(
+                r["index"],
+                {k: r[k] for k in ("name", "kind", "size", "predicted", "approximate", "status")}
+                | {"actual": {}},
+            )
+            if r["actual"] is not None:
+                seen = slot["actual"].setdefault(str(r["actual"]), [])
+                seen.append(inp.host.name)
+    out: list[Json] = []
+    for group in groups.values():
+        regions = []
+        for r in group["regions"].values():
+            actual = [
+                {
+                    "start": int(start),
+                    "distance": None if r["predicted"] is None else int(start) - r["predicted"],
+                    "hosts": names,
+                }
+                for start, names in r["actual"].items()
+            ]
+            regions.append({**r, "actual": actual})
+        out.append({**group, "regions": regions})
+    return out
