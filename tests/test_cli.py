@@ -90,7 +90,7 @@ def test_lint_exit_codes_and_fail_on(tmp_path: Path) -> None:
     assert p.returncode == 1, p.stderr
     assert "MM105" in p.stdout
     assert run(str(inv), "--ignore", "MM").returncode == 0  # every rule ignored
-    assert run(str(inv), "--ignore", "MM7").returncode == 2  # a selector that names no rule
+    assert run(str(inv), "--ignore", "MM9").returncode == 2  # a selector that names no rule
     clean = _inventory(tmp_path, "ro quiet")
     assert run(str(clean)).returncode == 0
 
