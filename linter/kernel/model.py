@@ -93,6 +93,11 @@ class Simulation:
     #: The setup_data blocks and model options the simulation ran with (to re-run variants).
     setup_data: tuple[tuple[int, int], ...] = ()
     options: Any = None
+    #: The kernel image ``[_text, _end)`` as the model places it (start, size), and the pieces of
+    #: it that were not RAM after the command line (start, end, type; 0 for a hole):
+    #: ``e820_add_kernel_range()`` turned them back into RAM.
+    kernel_image: tuple[int, int] | None = None
+    image_fixups: tuple[tuple[int, int, int], ...] = ()
 
     def region(self, name: str, kind: str | None = None) -> Region | None:
         """The region a consumer finds by ``name`` (the first match, as both lookups do).

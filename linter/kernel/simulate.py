@@ -17,7 +17,7 @@ from memmap_lint.kernel import names as N
 from memmap_lint.kernel import params as P
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.dialects import rfc
-from memmap_lint.kernel.dialects.memblock import DEFAULT_HEADROOM, memory_ranges
+from memmap_lint.kernel.dialects.memblock import DEFAULT_HEADROOM, add, memory_ranges
 from memmap_lint.kernel.e820 import (
     RAM,
     RESERVED,
@@ -29,7 +29,7 @@ from memmap_lint.kernel.e820 import (
     sanitized,
     type_name,
 )
-from memmap_lint.kernel.earlyboot import Facts
+from memmap_lint.kernel.earlyboot import IMAGE_SIZE, IMAGE_START, Facts
 from memmap_lint.kernel.model import (
     INVALID,
     NO_FIT,
@@ -74,6 +74,8 @@ class _Boot:
     regions: list[Region] = field(default_factory=list)
     reservations: list[tuple[int, int, Param, str]] = field(default_factory=list)
     names: N.RfcNames = field(default_factory=N.RfcNames)
+    image: tuple[int, int] | None = None
+    image_fixups: tuple[tuple[int, int, int], ...] = ()
 
     def event(
         self, item: P.MemmapItem | Param, action: str, message: str, level: str = "info"
@@ -338,6 +340,33 @@ def _apply_setup_data(boot: _Boot, setup_data: Sequence[tuple[int, int]]) -> Non
     )
 
 
+def _add_kernel_range(boot: _Boot, facts: Facts) -> None:
+    """``e820_add_kernel_range()`` (K6.12 arch/x86/kernel/setup.c, after
+    ``e820__finish_early_params()``): when ``[_text, _end)`` is not all E820_TYPE_RAM (a hole,
+    a reservation, even RESERVED_KERN), the kernel prints ``.text .data .bss are not marked as
+    E820_TYPE_RAM!``, removes every entry there (``e820__range_remove(..., 0)``) and adds the
+    range as RAM. The printed user-defined map comes before it, so only memblock sees the change;
+    the image is where ``facts`` say, else at ``CONFIG_PHYSICAL_START`` (nokaslr, or an EFI boot
+    with ``memmap=``, where the stub turns physical KASLR off)."""
+    start, size = facts.image or (IMAGE_START, IMAGE_SIZE)
+    boot.image = (start, size)
+    table = [(e.start, e.size, e.type) for e in boot.table.entries()]
+    boot.image_fixups = tuple(p for p in coverage(table, start, start + size) if p[2] != RAM)
+    if boot.image_fixups:
+        boot.events.append(
+            Event(
+                None,
+                "kernel-image",
+                0,
+                "kernel-image",
+                f"the kernel image {_rng(start, size)} is not all RAM: '.text .data .bss are not "
+                "marked as E820_TYPE_RAM!'; e820_add_kernel_range() removes every entry there "
+                "and adds it as RAM again (what was reserved there is not)",
+                "warning",
+            )
+        )
+
+
 def _reserve_mem(
     boot: _Boot,
     line: Cmdline,
@@ -348,8 +377,11 @@ def _reserve_mem(
     specs = N.reserve_mem_params(line)
     if not specs:
         return None
+    memory = memory_ranges(boot.table.entries())
+    if boot.image is not None:
+        memory = add(memory, boot.image[0], boot.image[0] + boot.image[1])
     placer = Placer(
-        memory_ranges(boot.table.entries()),
+        memory,
         tuple(setup_data),
         options.facts,
         kaslr=not any(p.key == "nokaslr" for p in line.params),
@@ -468,6 +500,7 @@ def _simulate(
             boot.panic = PANIC_INVALID_MAP
     largest = None
     if boot.panic is None:
+        _add_kernel_range(boot, options.facts)
         largest = _reserve_mem(boot, line, setup_data, options)
     table = () if boot.panic else tuple(boot.table.entries())
     return Simulation(
@@ -484,6 +517,8 @@ def _simulate(
         largest_free=largest,
         setup_data=setup_data,
         options=options,
+        kernel_image=boot.image,
+        image_fixups=boot.image_fixups,
     )
 
 
