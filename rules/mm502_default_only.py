@@ -32,7 +32,7 @@ from memmap_lint.bootconfig.dollars import lost_dollars, written_fix
 from memmap_lint.bootconfig.model import BootEntry, Origin
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import image_of, is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import reservation_texts, reservations
 
 CODE = "MM502"
 NAME = "default-only"
@@ -56,9 +56,9 @@ def _paired(ctx: HostContext) -> list[BootEntry]:
     v = ctx.boot
     if v is None:
         return []
-    rec = [e for e in v.config.entries if is_recovery(e)]
-    image = image_of(v.entry)
-    same = [e for e in rec if image is not None and image_of(e) == image]
+    rec = [e for e in v.config.entries if e.recovery]
+    image = v.entry.image
+    same = [e for e in rec if image is not None and e.image == image]
     if same:
         return same
     return rec if v.primary else []
@@ -66,7 +66,7 @@ def _paired(ctx: HostContext) -> list[BootEntry]:
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     v = ctx.boot
-    if v is None or is_recovery(v.entry):
+    if v is None or v.entry.recovery:
         return
     recovery = _paired(ctx)
     if not recovery:

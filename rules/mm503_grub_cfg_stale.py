@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 from memmap_lint.bootconfig.model import BootEntry
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import reservation_texts, reservations
 
 CODE = "MM503"
 NAME = "grub-cfg-stale"
@@ -35,7 +35,7 @@ NEEDS_E820 = False
 
 
 def _normal(entries: tuple[BootEntry, ...]) -> list[BootEntry]:
-    return [e for e in entries if not is_recovery(e)]
+    return [e for e in entries if not e.recovery]
 
 
 def _default(entries: tuple[BootEntry, ...]) -> BootEntry | None:

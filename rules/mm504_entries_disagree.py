@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._boot_common import is_recovery, reservation_texts, reservations
+from memmap_lint.rules._boot_common import reservation_texts, reservations
 
 CODE = "MM504"
 NAME = "entries-disagree"
@@ -36,12 +36,12 @@ NEEDS_E820 = False
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     v = ctx.boot
-    if v is None or v.primary or is_recovery(v.entry):
+    if v is None or v.primary or v.entry.recovery:
         return
     default = next((e for e in v.config.entries if e.is_default), None)
     if default is None:
         default = v.config.entries[0] if v.config.entries else None
-    if default is None or default is v.entry or is_recovery(default):
+    if default is None or default is v.entry or default.recovery:
         return
     want = reservation_texts(default)
     have = [p.raw for p in reservations(ctx.cmdline)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from memmap_lint.kernel.cmdline import parse
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -143,6 +145,22 @@ class BootEntry:
     notes: tuple[str, ...] = ()
     id: str | None = None
     kernel: str | None = None
+
+    @property
+    def image(self) -> str | None:
+        """The kernel image the entry boots as GRUB names it: a ``BOOT_IMAGE=`` first on the
+        line, read as the kernel reads that token."""
+        line = parse(self.cmdline)
+        first = line.params[0] if line.params else None
+        if first is None or first.start != 0 or first.name != "BOOT_IMAGE":
+            return None
+        return first.value
+
+    @property
+    def recovery(self) -> bool:
+        """A recovery (GRUB) or rescue (BLS) entry."""
+        text = f"{self.title} {self.id or ''}".lower()
+        return self.kind == "recovery" or "rescue" in text or "recovery mode" in text
 
     def origin_at(self, offset: int) -> Origin | None:
         """Where the character at ``offset`` of ``cmdline`` was written, if it was."""
