@@ -275,3 +275,30 @@ def test_one_line_per_group_adds_no_finding_on_any_of_its_hosts() -> None:
                 g["params"],
                 [f.message for f in after.findings if f.code in new],
             )
+
+
+def test_diff_shows_the_group_line_as_a_change_to_a_boot_file(tmp_path: Path) -> None:
+    # The fix machinery writes the advised line in place of the file's requests and consumers;
+    # the file is read back (sh + grub-mkconfig's template) before the diff is shown.
+    root = Path(__file__).parent.parent
+    grub = tmp_path / "etc" / "default" / "grub"
+    grub.parent.mkdir(parents=True)
+    text = (
+        'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet memmap=12M*4096:oops '
+        'memmap=12M*4096:trace ramoops.mem_name=oops"\nGRUB_CMDLINE_LINUX="console=ttyS0"\n'
+    )
+    grub.write_text(text)
+    run = [sys.executable, "-m", "memmap_lint.cli.main", "advise", "inventory/prod.yaml"]
+    one = subprocess.run(
+        [*run, "--hosts", "db", "--format", "json"], capture_output=True, text=True, cwd=root
+    )
+    [group] = json.loads(one.stdout)["groups"]
+    shown = subprocess.run(
+        [*run, "--hosts", "db", "--diff", str(grub)], capture_output=True, text=True, cwd=root
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f'+GRUB_CMDLINE_LINUX_DEFAULT="quiet {group["params"]}"\n' in shown.stdout
+    assert grub.read_text() == text  # a diff changes nothing
+    several = subprocess.run([*run, "--diff", str(grub)], capture_output=True, text=True, cwd=root)
+    assert several.returncode == 2
+    assert "needs exactly one group" in several.stderr and "Traceback" not in several.stderr

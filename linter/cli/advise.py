@@ -35,6 +35,11 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--group", metavar="G", help="only the hosts of group G")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the advice here (atomically)")
+    p.add_argument(
+        "--diff",
+        metavar="FILE",
+        help="show the advised line as a unified diff of this boot file (changes nothing)",
+    )
     p.set_defaults(func=run)
 
 
@@ -90,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     groups = advise_groups(
         _linter(args.inventory), [Member(s, i) for s, i in zip(chosen, inputs, strict=True)]
     )
+    if args.diff:
+        return show_diff(args.diff, groups, args.inventory)
     if args.format == "json":
         data = advice_json(advice) | {"groups": [groups_json(g) for g in groups]}
         write_output(json.dumps(data, indent=2) + "\n", args.output)
@@ -100,6 +107,41 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     every = all(g.params for g in groups)
     return EXIT_FINDINGS if not (complete(advice) and every) else EXIT_CLEAN
+
+
+def show_diff(path: str, groups: list[GroupAdvice], inventory: str) -> int:
+    """``--diff FILE``: the line of the one group selected, as a change to FILE."""
+    import sys
+
+    from memmap_lint.engine.bootlint import is_boot_path
+    from memmap_lint.engine.fixes import diff, plan_paths
+    from memmap_lint.report.output import write_output
+
+    usable = [g for g in groups if g.params]
+    if len(usable) != 1:
+        names = "; ".join(
+            f"{g.dialect} {', '.join(g.consumers)}: {_hosts(g.hosts)}" for g in usable
+        )
+        raise LintError(
+            "MM001",
+            f"--diff needs exactly one group with a line, found {len(usable)} ({names}): "
+            "narrow the hosts with --hosts or --group",
+        )
+    if not is_boot_path(path, None):
+        raise LintError("MM001", "not a boot configuration file", path)
+    planned, errors = plan_paths(_linter(inventory), [path], None, True, usable[0].params)
+    for err in errors:
+        print(str(err), file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    write_output(diff(planned), None)
+    if not any(p.outcome.applied for p in planned):
+        print(
+            f"{path}: the advised line cannot be written into this file with certainty",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
 
 
 def _linter(inventory: str) -> Any:

@@ -16,6 +16,8 @@ from memmap_lint.engine.lint import Linter
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import write_file
 from memmap_lint.fix import SAFE, Outcome, Target, plan, unified_diff
+from memmap_lint.fix.plan import merged
+from memmap_lint.fix.suggest import suggestion
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,14 @@ class Planned:
 
 
 def plan_paths(
-    linter: Linter, paths: Sequence[str], kind: str | None, unsafe: bool
+    linter: Linter,
+    paths: Sequence[str],
+    kind: str | None,
+    unsafe: bool,
+    advised: str | None = None,
 ) -> tuple[list[Planned], list[LintError]]:
-    """The fixes of every boot configuration named (each configuration once)."""
+    """The fixes of every boot configuration named (each configuration once); with ``advised``
+    (advise's line) only the change that puts it in place of the entries' requests."""
     seen: set[Path] = set()
     out: list[Planned] = []
     errors: list[LintError] = []
@@ -46,7 +53,10 @@ def plan_paths(
         targets = [
             Target(i, inp.boot, inp.kernel) for i, inp in enumerate(inputs) if inp.boot is not None
         ]
-        out.append(Planned(str(main), plan(str(main), k, targets, unsafe)))
+        candidates = None
+        if advised is not None:
+            candidates = merged(piece for t in targets for piece in suggestion(t, advised))
+        out.append(Planned(str(main), plan(str(main), k, targets, unsafe, candidates)))
     return out, errors
 
 

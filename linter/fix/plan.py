@@ -7,7 +7,7 @@ whose quoting or position the front end reads otherwise is never applied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +31,15 @@ class Outcome:
 
 def fixes(targets: Sequence[Target]) -> list[Fix]:
     """Every fix the kinds find on the entries, pieces with the same edits merged."""
+    return merged(piece for t in targets for kind in KINDS for piece in kind(t))
+
+
+def merged(pieces: Iterable[Piece]) -> list[Fix]:
+    """Pieces with the same edits (one text feeding several entries) as one fix each."""
     grouped: dict[tuple[object, ...], list[Piece]] = {}
-    for t in targets:
-        for kind in KINDS:
-            for piece in kind(t):
-                key = (piece.code, piece.title, piece.applicability, piece.edits, piece.why)
-                grouped.setdefault(key, []).append(piece)
+    for piece in pieces:
+        key = (piece.code, piece.title, piece.applicability, piece.edits, piece.why)
+        grouped.setdefault(key, []).append(piece)
     out: list[Fix] = []
     for pieces in grouped.values():
         p = pieces[0]
@@ -137,14 +140,21 @@ def _entries(config: BootConfig, targets: Sequence[Target]) -> list[str] | None:
     return out
 
 
-def plan(path: str, kind: str | None, targets: Sequence[Target], unsafe: bool) -> Outcome:
+def plan(
+    path: str,
+    kind: str | None,
+    targets: Sequence[Target],
+    unsafe: bool,
+    candidates: Sequence[Fix] | None = None,
+) -> Outcome:
     """The fixes to apply to the configuration read from ``path`` (safe ones; unsafe ones too
-    with ``unsafe``), each proven with the others already chosen."""
+    with ``unsafe``), each proven with the others already chosen. ``candidates``: these fixes
+    instead of the ones the kinds find (advise's suggestion)."""
     if not targets:
         return Outcome((), (), {}, {})
     chosen: list[Fix] = []
     left: list[Fix] = []
-    for fix in fixes(targets):
+    for fix in fixes(targets) if candidates is None else candidates:
         trial = [*chosen, fix]
         if (fix.applicability != SAFE and not unsafe) or _conflict(trial):
             left.append(fix)
