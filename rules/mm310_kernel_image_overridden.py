@@ -34,9 +34,11 @@ from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.e820 import type_name
+from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
+from memmap_lint.kernel.whatif import limits
 from memmap_lint.rule import Hit, HostContext
-from memmap_lint.rules._mm3_common import held, limits, rng, shown
+from memmap_lint.rules._mm3_common import rng, shown
 from memmap_lint.rules.mm308_kaslr_scan_aborted import efi_stub_override, scan
 
 CODE = "MM310"
@@ -60,7 +62,7 @@ def _culprits(ctx: HostContext) -> dict[tuple[int, str], tuple[Param, int, str, 
             if r_start < end and start < r_start + r_size:
                 what = f"{rng(max(start, r_start), min(end, r_start + r_size))} {type_name(etype)}"
                 found.setdefault((param.start, text), (param, param.start, f"memmap={text}", what))
-    for _index, region in held(sim):
+    for region in reserved_regions(sim):
         assert region.start is not None
         if region.start < hi and lo < region.start + region.size:
             key = (region.offset, region.text)
@@ -69,7 +71,7 @@ def _culprits(ctx: HostContext) -> dict[tuple[int, str], tuple[Param, int, str, 
     holes = [(s, e) for s, e, t in pieces if t == 0]
     if holes:
         hole = f"no RAM at {', '.join(rng(s, e) for s, e in holes)}"
-        limit = next((lim for lim in limits(ctx) if lim.value < hi), None)
+        limit = next((lim for lim in limits(ctx.cmdline, ctx.kernel) if lim.value < hi), None)
         exactmap = next(
             (p for p in ctx.cmdline.named("memmap") if (p.value or "").startswith("exactmap")),
             None,
