@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from memmap_lint.visible import visible
+
 
 class LintError(Exception):
     """Bad input: ``path:line:col: CODE message`` on stderr, exit status 2."""
@@ -36,7 +38,7 @@ class LintError(Exception):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        return f"{where}{self.code} {self.message}"
+        return visible(f"{where}{self.code} {self.message}")
 
 
 class LintErrors(Exception):

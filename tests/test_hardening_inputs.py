@@ -57,6 +57,29 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
          '"kernel_cmdline": "memmap=12M*4096:oops", "kernel_cmdline": "ro"}}}}\n'},
         ["inv.json"], "inv.json:1:88: MM604 duplicate key 'kernel_cmdline' (first at line 1",
     ),
+    "empty inventory": ({"inv.yaml": ""}, ["inv.yaml"], "inv.yaml: MM604 no hosts"),
+    "--hosts selecting nothing": (
+        {"inv.yaml": HOST}, ["inv.yaml", "--hosts", "nosuch"],
+        "inv.yaml: MM001 --hosts 'nosuch' selects no host; the inventory has 1 host(s): h1",
+    ),
+    "e820 path with a NUL": (
+        {"inv.yaml": HOST.replace("cap.txt", '"x\\0"')}, ["inv.yaml"],
+        "inv.yaml:4:14: MM602 host h1: e820 (x\\x00): cannot read the capture: embedded NUL",
+    ),
+    "e820 path too long": (
+        {"inv.yaml": HOST.replace("cap.txt", "a" * 300)}, ["inv.yaml"],
+        "inv.yaml:4:13: MM602 host h1: e820 (" + "a" * 300 + "): cannot read the capture: File",
+    ),
+    "e820 is /dev/zero": (
+        {}, ["simulate", "--e820", "/dev/zero", "--cmdline", "ro"],
+        "/dev/zero: MM602 cannot read the capture: larger than the capture size cap",
+    ),
+    "inventory not UTF-8": (
+        {"inv.yaml": HOST.encode() + b"      x: caf\xe9\n"}, ["inv.yaml"],
+        "inv.yaml:5:13: MM604 not UTF-8: byte 0xe9",
+    ),
+    "inventory is a directory of nothing": ({"d/.keep": ""}, ["d"], "d: MM604 no inventory"),
+    "inventory does not exist": ({}, ["nope.yaml"], "nope.yaml: MM604 no such inventory"),
 }  # fmt: skip
 
 

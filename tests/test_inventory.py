@@ -92,12 +92,19 @@ def test_missing_inventory() -> None:
         ("web,solo", {"db-02", "web-01", "solo"}),
         ("eu:&web", {"db-02"}),
         ("!db", {"web-01", "solo"}),
-        ("nothing", set()),
     ],
 )
 def test_host_patterns(pattern: str, expected: set[str]) -> None:
     inv = load_inventory(INV / "precedence.yaml")
     assert {h.name for h in select_hosts(inv, pattern)} == expected
+
+
+def test_pattern_selecting_nothing_is_an_error() -> None:
+    # nothing checked is never clean: Ansible's empty match becomes MM001 naming what exists
+    inv = load_inventory(INV / "precedence.yaml")
+    with pytest.raises(LintError) as err:
+        select_hosts(inv, "nothing")
+    assert err.value.code == "MM001" and "'nothing' selects no host" in err.value.message
 
 
 def test_schema_is_valid_json_schema() -> None:

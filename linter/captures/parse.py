@@ -16,7 +16,7 @@ from pathlib import Path
 
 from memmap_lint.captures.data import looks_like_data, parse_data
 from memmap_lint.captures.dmesg import looks_like_kernel_log, parse_kernel_log
-from memmap_lint.captures.model import UNKNOWN_TYPE, Capture, capture_error, no_map_error
+from memmap_lint.captures.model import CODE, UNKNOWN_TYPE, Capture, capture_error, no_map_error
 from memmap_lint.captures.sysfs import (
     load_memmap_dir,
     looks_like_iomem,
@@ -24,6 +24,8 @@ from memmap_lint.captures.sysfs import (
     parse_iomem,
     parse_sysfs_grep,
 )
+from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_bytes
 
 __all__ = ["UNKNOWN_TYPE", "Capture", "capture_digest", "load_capture", "parse_capture"]
 
@@ -56,12 +58,15 @@ def load_capture(path: str | os.PathLike[str]) -> Capture:
     """The capture in a file, or in a ``/sys/firmware/memmap``-style directory."""
     where = Path(path)
     source = os.fspath(path)
-    if where.is_dir():
-        return load_memmap_dir(where)
     try:
-        data = where.read_bytes()
-    except OSError as err:
+        if where.is_dir():
+            return load_memmap_dir(where)
+        data = read_bytes(where, "capture", CODE)
+    except OSError as err:  # e.g. a name too long to look up
         raise capture_error(f"cannot read the capture: {err.strerror or err}", source) from None
+    except LintError as err:
+        why = err.message.removeprefix("cannot read: ")
+        raise capture_error(f"cannot read the capture: {why}", source) from None
     return parse_capture(data.decode("utf-8", "replace"), source)
 
 

@@ -11,6 +11,7 @@ and line:col (MM604).
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,17 +51,23 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
     # Ansible finds them (inventory_sources).
     from memmap_lint.inventory.sources import inventory_files, read_source, read_vars_files
 
-    if root.is_dir():
+    try:
+        st = root.stat()
+    except FileNotFoundError:
+        raise LintError("MM604", "no such inventory file or directory", label) from None
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise LintError("MM604", f"cannot read inventory: {why}", label) from None
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if is_dir:
         files = inventory_files(root)
         if not files:
             raise LintError("MM604", "no inventory files in this directory", label)
         for f in files:
             read_source(reader, f, str(f), in_directory=True)
-    elif root.is_file():
+    else:  # a file, or a FIFO or device that fileio reads with a time limit or refuses
         read_source(reader, root, label)
-    else:
-        raise LintError("MM604", "no such inventory file or directory", label)
-    base = root if root.is_dir() else root.parent
+    base = root if is_dir else root.parent
     group_files = read_vars_files(reader, base, "group_vars", list(reader.groups))
     host_files = read_vars_files(reader, base, "host_vars", list(reader.host_pos))
     if reader.errors:
@@ -100,6 +107,8 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
         if from_file:
             merged.update(from_file)
         hosts[name] = Host(name, merged, order, reader.host_pos[name])
+    if not hosts:
+        raise LintError("MM604", "no hosts in this inventory: nothing would be checked", label)
     return Inventory(label, hosts, groups)
 
 

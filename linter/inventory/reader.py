@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import decode, read_bytes
 from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.schemafast import Check, compile_valid
 from memmap_lint.inventory.yamlpos import Pos, compose, mapping_items, scalar_offset_map, value
@@ -170,11 +171,19 @@ class Reader:
             if self.progress is not None:
                 self.progress.advance()
 
-    def read_file(self, path: Path, label: str) -> None:
+    def read_text(self, path: Path, label: str) -> str | None:
+        """The text of an inventory or vars file (``fileio``'s caps and checks); None, with the
+        error recorded, when it cannot be read."""
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.errors.append(LintError("MM604", f"cannot read inventory: {exc}", label))
+            return decode(read_bytes(path, "inventory", "MM604"), label, "MM604")
+        except LintError as exc:
+            self.errors.append(LintError(exc.code, exc.message, label, exc.line, exc.column))
+            return None
+
+    def read_file(self, path: Path, label: str, text: str | None = None) -> None:
+        if text is None:
+            text = self.read_text(path, label)
+        if text is None:
             return
         try:
             root = compose(text, label)
@@ -192,12 +201,12 @@ class Reader:
             self.read_group(name, gnode, label, name)
 
     def read_vars_file(self, path: Path, label: str, where: str) -> dict[str, VarDef]:
+        text = self.read_text(path, label)
+        if text is None:
+            return {}
         try:
-            root = compose(path.read_text(encoding="utf-8"), label)
+            root = compose(text, label)
         except LintError as exc:
             self.errors.append(exc)
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            self.errors.append(LintError("MM604", f"cannot read: {exc}", label))
             return {}
         return {} if root is None else self.read_vars(root, label, where)

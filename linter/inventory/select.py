@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import fnmatch
 
+from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host, Inventory
 
 
+def _few(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def select_hosts(inv: Inventory, pattern: str | None) -> list[Host]:
-    """Ansible host patterns: names, globs, group names, ``a:b``/``a,b``, ``!x``, ``&x``."""
+    """Ansible host patterns: names, globs, group names, ``a:b``/``a,b``, ``!x``, ``&x``.
+
+    A pattern that selects no host is MM001 naming what exists (nothing checked is not clean).
+    """
     if not pattern:
         return list(inv.hosts.values())
     include_all: dict[str, None] = {}
@@ -30,6 +39,14 @@ def select_hosts(inv: Inventory, pattern: str | None) -> list[Host]:
     chosen = [n for n in include_all if n not in excludes and all(n in s for s in intersect)]
     if not parts or (not include_all and not intersect and excludes):
         chosen = [n for n in inv.hosts if n not in excludes]
+    if not chosen:
+        groups = sorted(g for g in inv.groups if g not in ("all", "ungrouped"))
+        raise LintError(
+            "MM001",
+            f"--hosts {pattern!r} selects no host; the inventory has {len(inv.hosts)} host(s): "
+            f"{_few(list(inv.hosts))}" + (f"; groups: {_few(groups)}" if groups else ""),
+            inv.path,
+        )
     return [inv.hosts[n] for n in chosen]
 
 

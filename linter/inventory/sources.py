@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import decode, read_bytes
 from memmap_lint.inventory.model import VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.yamlpos import compose
@@ -80,9 +81,9 @@ def read_source(reader: Reader, path: Path, label: str, in_directory: bool = Fal
         reader.errors.append(LintError("MM604", "TOML inventories are not supported", label))
         return
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reader.errors.append(LintError("MM604", f"cannot read inventory: {exc.strerror}", label))
+        data = read_bytes(path, "inventory", "MM604")
+    except LintError as exc:
+        reader.errors.append(LintError(exc.code, exc.message, label))
         return
     if data.startswith(b"$ANSIBLE_VAULT"):
         reader.errors.append(
@@ -90,15 +91,15 @@ def read_source(reader: Reader, path: Path, label: str, in_directory: bool = Fal
         )
         return
     if suffix in (".yaml", ".yml"):
-        reader.read_file(path, label)
+        try:
+            reader.read_file(path, label, decode(data, label, "MM604"))
+        except LintError as exc:
+            reader.errors.append(exc)
         return
     if suffix == ".json" or (suffix == "" and data.lstrip()[:1] == b"{"):
         try:
-            text = data.decode("utf-8")
+            text = decode(data, label, "MM604")
             root = parse_json(text, label)
-        except UnicodeDecodeError as exc:
-            reader.errors.append(LintError("MM604", f"not UTF-8: {exc.reason}", label))
-            return
         except LintError as exc:
             if suffix == ".json":
                 reader.errors.append(exc)
@@ -107,7 +108,7 @@ def read_source(reader: Reader, path: Path, label: str, in_directory: bool = Fal
             if is_list_json(root):
                 read_list_json(reader, root, text, label)
             else:
-                reader.read_file(path, label)
+                reader.read_file(path, label, text)
             return
     if suffix == "" and _is_yaml_mapping(data, label):
         reader.read_file(path, label)

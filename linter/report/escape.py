@@ -6,34 +6,11 @@ terminal escape or a right-to-left override in a host name cannot rewrite what i
 from __future__ import annotations
 
 import html
-import re
 from xml.sax.saxutils import escape as _xml_escape
 
-# C0 controls but tab and newline, DEL, C1 controls, lone surrogates (undecodable bytes kept by
-# "surrogateescape"), the bidi embedding/override/isolate/mark controls, and XML's non-characters.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
-    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
-)
+from memmap_lint.visible import visible
 
-
-def _shown(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def visible(text: str) -> str:
-    """``text`` with every hidden or dangerous character written as a Python-style escape."""
-    return _HIDDEN.sub(_shown, text)
-
-
-def utf8_safe(text: str) -> str:
-    """``text`` encodable as UTF-8: lone surrogates as ``\\udcXX`` (nothing else changed)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
+__all__ = ["html_escape", "visible", "xml_attr", "xml_escape"]
 
 
 def html_escape(text: str, quote: bool = True) -> str:
