@@ -278,6 +278,16 @@ def boot_many(
         return list(pool.map(lambda c: boot_cmdline(image, c, timeout), cmdlines))
 
 
+def guest_memory(entries: Sequence[Entry]) -> str:
+    """QEMU ``-m`` for a ``pc`` guest whose RAM reaches the top of ``entries``' RAM (from 3.5 GiB
+    up, QEMU puts 3 GiB below 4 GiB and the rest from 4 GiB: hw/i386/pc_piix.c)."""
+    top = max(e.end for e in entries if e.type == RAM)
+    mib = -(-top // (1 << 20))
+    if mib <= 3 << 10:
+        return f"{max(mib, 256)}M"
+    return f"{max(mib - (1 << 10), 3584)}M"
+
+
 def minimal_dtb() -> bytes:
     """An empty flattened device tree (version 17): with ``-dtb`` and a bzImage, QEMU's Linux
     loader hands it to the kernel as a SETUP_DTB setup_data node, so the boot has setup_data."""
@@ -312,7 +322,10 @@ def boot_until(
     binary = qemu()
     if binary is None:
         raise FileNotFoundError("qemu-system-x86_64 is not installed (.ci/install-qemu.sh)")
-    argv = [binary, "-accel", "tcg", "-machine", "pc", "-m", memory, "-nodefaults"]
+    # Guest RAM without reservation (MAP_NORESERVE): a rebuilt map's top-down allocations need
+    # RAM as high as the map's, but the guest touches only what early boot writes.
+    argv = [binary, "-accel", "tcg", "-machine", "pc,memory-backend=ram0", "-m", memory]
+    argv += ["-object", f"memory-backend-ram,id=ram0,size={memory},reserve=off", "-nodefaults"]
     argv += ["-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot"]
     argv += [*qemu_args, "-kernel", str(image), "-append", cmdline]
     lines: list[str] = []

@@ -16,7 +16,8 @@ from __future__ import annotations
 import itertools
 import os
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -28,16 +29,22 @@ from kernel_boot import (
     KernelAnswer,
     boot_cmdline,
     boot_many,
+    boot_until,
     command_line,
     exactmap_param,
     find_kernel,
     format_size,
+    guest_memory,
     kernels_dir,
     parse_map,
     qemu,
 )
+from memmap_lint.kernel.dialects.memblock import Memblock, add, subtract
 from memmap_lint.kernel.e820 import RAM, Entry, sanitized, type_name
-from memmap_lint.kernel.simulate import simulate
+from memmap_lint.kernel.earlyboot import Facts
+from memmap_lint.kernel.model import PLACED, Region
+from memmap_lint.kernel.placement import largest
+from memmap_lint.kernel.simulate import Options, simulate
 
 pytestmark = pytest.mark.qemu
 
@@ -391,3 +398,164 @@ def test_guest_ram_does_not_change_the_answer() -> None:
     assert small.firmware != large.firmware
     assert small.table is not None
     assert small.table == large.table
+
+
+# -- reserve_mem= at the edge, and the kernel image (issue 17) ---------------------------------
+
+_MB_RESERVE = re.compile(r"memblock_reserve: \[(0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
+_MB_FREE = re.compile(r"memblock_(?:phys_)?free: \[(0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
+_MB_DUMP = re.compile(r"^\s*(memory|reserved)\[0x[0-9a-f]+\]\s+\[(0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
+_RESERVE_MEM_ALLOC = "reserve_mem+"
+PAGE = 4096
+_PRINTK_PREFIX = re.compile(r"^.*?\[\s*\d+\.\d+\] ")
+
+
+def _past_reserve_mem(state: dict[str, int]) -> Callable[[str], bool]:
+    """Read until the line after reserve_mem's allocation request (or a panic)."""
+
+    def until(line: str) -> bool:
+        if state.get("seen"):
+            return True
+        if _RESERVE_MEM_ALLOC in line:
+            state["seen"] = 1
+        return "Kernel panic" in line
+
+    return until
+
+
+def _boot_reserve_mem(image: Path, entries: Sequence[Entry], size: int) -> tuple[str, int | None]:
+    """Boot with ``memblock=debug reserve_mem=SIZE:4K:p``: the log and where it was placed."""
+    state: dict[str, int] = {}
+    log = boot_until(
+        image,
+        command_line(entries, f"memblock=debug reserve_mem={size}:4K:p"),
+        _past_reserve_mem(state),
+        memory=guest_memory(entries),
+    ).log
+    lines = [_PRINTK_PREFIX.sub("", line) for line in log.splitlines()]
+    at = next((i for i, line in enumerate(lines) if _RESERVE_MEM_ALLOC in line), None)
+    assert at is not None, f"reserve_mem never ran; log tail:\n{log[-3000:]}"
+    after = lines[at + 1] if at + 1 < len(lines) else ""
+    placed = _MB_RESERVE.search(after)
+    return log, int(placed.group(1), 16) if placed else None
+
+
+def _kernel_largest(log: str) -> int:
+    """The largest 4 KiB-aligned size memblock could give reserve_mem, from the memblock=debug
+    log: the last dump's memory and reservations, then every reserve/free after it, in order
+    (reservations made before memblock=debug was parsed appear only in the dumps)."""
+    memory: list[tuple[int, int]] = []
+    reserved: list[tuple[int, int]] = []
+    dumping = False
+    for raw in log.splitlines():
+        line = _PRINTK_PREFIX.sub("", raw)
+        if _RESERVE_MEM_ALLOC in line:
+            break
+        if line.startswith("MEMBLOCK configuration:"):
+            memory, reserved, dumping = [], [], True
+            continue
+        dump = _MB_DUMP.match(line)
+        if dump:
+            span = (int(dump.group(2), 16), int(dump.group(3), 16) + 1)
+            (memory if dump.group(1) == "memory" else reserved).append(span)
+            continue
+        if dumping and line.strip().startswith(("memory size", "memory.cnt", "reserved.cnt")):
+            continue
+        dumping = False
+        if m := _MB_RESERVE.search(line):
+            reserved = add(reserved, int(m.group(1), 16), int(m.group(2), 16) + 1)
+        elif m := _MB_FREE.search(line):
+            reserved = subtract(reserved, int(m.group(1), 16), int(m.group(2), 16) + 1)
+    free = memory
+    for start, end in reserved:
+        free = subtract(free, start, end)
+    best = 0
+    for start, end in free:
+        low = -(-max(start, PAGE) // PAGE) * PAGE
+        best = max(best, end // PAGE * PAGE - low)
+    return best
+
+
+#: Maps whose RAM tops out low enough for a lazily backed guest (the struct page array of the
+#: whole map is written before reserve_mem runs).
+EDGE_MAPS = [
+    "dell-latitude-7390-2-in-1-16g.txt",
+    "dell-xps-13-9300-16g.txt",
+    "qemu-16g-memmap12g-at-4g-pmem.txt",
+    "qemu-q35-32g.txt",
+]
+
+
+@pytest.mark.parametrize("name", EDGE_MAPS)
+def test_reserve_mem_edge(name: str) -> None:
+    """On each map: the kernel's largest placed size K (read from memblock=debug and bracketed
+    by booting K and K + 4 KiB); memmap-lint never calls a refused size placed without a
+    warning, and places 90% of K without an error."""
+    kernel = find_kernel("mainline-6.12")
+    if qemu() is None or kernel is None:
+        _unavailable("qemu-system-x86_64 or the mainline-6.12 kernel is missing")
+    entries = read_map(name)
+    probe, _ = _boot_reserve_mem(kernel.image, entries, MiB)
+    edge = _kernel_largest(probe)
+    (_, at_edge), (_, past_edge) = (
+        _boot_reserve_mem(kernel.image, entries, s) for s in (edge, edge + PAGE)
+    )
+    assert at_edge is not None, f"{name}: the kernel refused {edge}, the largest free range"
+    assert past_edge is None, f"{name}: the kernel placed {edge + PAGE} at {past_edge:#x}"
+    firmware = parse_map(probe, "BIOS-e820")
+    options = Options(facts=Facts(cpus=1))  # QEMU's one CPU: a known fact
+
+    def model(size: int) -> Region:
+        line = command_line(entries, f"memblock=debug reserve_mem={size}:4K:p")
+        return simulate(firmware, line, "mainline", options=options).regions[0]
+
+    refused = model(edge + PAGE)
+    assert refused.status != PLACED or refused.risk, (
+        f"{name}: the kernel refuses {edge + PAGE} bytes; memmap-lint places it at "
+        f"{refused.start:#x} without a warning"
+    )
+    inside = model(edge * 9 // 10 // PAGE * PAGE)
+    assert inside.status == PLACED, f"{name}: 90% of the kernel's {edge} is {inside.status}"
+    small = simulate(
+        firmware, command_line(entries, "reserve_mem=4K:4K:p"), "mainline", options=options
+    )
+    nominal = small.largest_free[1] if small.largest_free else 0
+    coarse = Memblock.for_table(small.table).largest()  # the model before issue 17
+    sure = largest(edge // PAGE, lambda n: not model(n * PAGE).risk) * PAGE
+    print(
+        f"\n{name}: kernel largest {edge / MiB:.2f} MiB; nominal model {(nominal - edge) / MiB:+.2f}"
+        f" MiB, without warning up to {(sure - edge) / MiB:+.2f} MiB, coarse model "
+        f"{((coarse[1] if coarse else 0) - edge) / MiB:+.2f} MiB"
+    )
+
+
+#: Command lines whose memory edit lies on the kernel image [16 MiB, 16 MiB + 44.1 MiB) (nokaslr),
+#: and one that does not.
+IMAGE_CASES = [
+    ("memmap=16M$24M", True),
+    ("memmap=8M!40M", True),
+    ("memmap=4M%20M-1+4", True),
+    ("memmap=exactmap,640K@0,15M@1M,4G@100M", True),
+    ("memmap=16M$1G", False),
+]
+
+
+@pytest.mark.parametrize(("params", "covered"), IMAGE_CASES)
+def test_kernel_image_cases(params: str, covered: bool) -> None:
+    """The kernel says '.text .data .bss are not marked as E820_TYPE_RAM!' exactly when the
+    simulator records the image fix-up (which MM310 reports)."""
+    kernel = find_kernel("mainline-6.12")
+    if qemu() is None or kernel is None:
+        _unavailable("qemu-system-x86_64 or the mainline-6.12 kernel is missing")
+    entries = read_map("qemu-q35-32g.txt")
+    line = command_line(entries, params)
+    log = boot_until(
+        kernel.image,
+        line,
+        lambda text: "E820_TYPE_RAM!" in text or "Zone ranges:" in text or "Kernel panic" in text,
+        memory=guest_memory(entries),
+    ).log
+    said = ".text .data .bss are not marked as E820_TYPE_RAM!" in log
+    sim = simulate(parse_map(log, "BIOS-e820"), line, "mainline")
+    assert said == covered, log[-2000:]
+    assert bool(sim.image_fixups) == said, sim.image_fixups
