@@ -38,6 +38,9 @@ class Capture:
     source: str
     #: 1-based line number of each entry in ``entries`` (0 when not from a text line).
     lines: tuple[int, ...]
+    #: Ranges the running kernel's command line made (``(start, size, type, line)``), found in a
+    #: capture of the running map (``/proc/iomem``) and given back to the firmware's type.
+    running_edits: tuple[tuple[int, int, int, int], ...] = ()
 
     @classmethod
     def map_only(

@@ -13,12 +13,20 @@ lines without indentation whose name is an ``e820_type_to_string`` name are entr
 other top-level line (``PCI Bus ...``, ``IOAPIC 0``, ``Local APIC``, ``RAM buffer``, device
 names) is a resource some driver claimed, not an e820 entry, and is skipped. Read without root,
 every address is printed as zero: that is an error, not a map.
+
+``Persistent Memory (legacy)`` (E820_TYPE_PRAM, 12) at the top level is what ``memmap=nn!ss``
+makes of RAM (arch/x86/kernel/e820.c ``parse_memmap_one()``: ``e820__range_add(start, size,
+E820_TYPE_PRAM)``, then ``e820__update_table()`` splits the RAM around it); firmware stopped
+reporting type 12 with ACPI 6's NFIT. Such a range is taken back as RAM (merged with the RAM
+beside it, as the firmware map has it) and kept in ``Capture.running_edits``, so that a rule
+names it and a prediction never keeps persistent memory the firmware does not have.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from memmap_lint.captures.model import (
@@ -28,7 +36,7 @@ from memmap_lint.captures.model import (
     no_map_error,
     type_from_resource_name,
 )
-from memmap_lint.kernel.e820 import Entry
+from memmap_lint.kernel.e820 import PRAM, RAM, Entry
 
 _IOMEM_LINE = re.compile(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.*)$")
 _IOMEM_NESTED = re.compile(r"^[ \t]+[0-9a-fA-F]+-[0-9a-fA-F]+ : ")
@@ -217,4 +225,28 @@ def parse_iomem(text: str, source: str) -> Capture:
         )
     if not entries:
         raise no_map_error(source)
-    return Capture.map_only(entries, "iomem", source, lines)
+    entries, lines, edits = _without_pram(entries, lines)
+    return replace(Capture.map_only(entries, "iomem", source, lines), running_edits=edits)
+
+
+def _without_pram(
+    entries: list[Entry], lines: list[int]
+) -> tuple[list[Entry], list[int], tuple[tuple[int, int, int, int], ...]]:
+    """``entries`` with each legacy persistent memory range back as RAM, merged with adjacent
+    RAM; and the ranges taken back (start, size, type, line)."""
+    edits = tuple(
+        (e.start, e.size, e.type, n) for e, n in zip(entries, lines, strict=True) if e.type == PRAM
+    )
+    if not edits:
+        return entries, lines, ()
+    out: list[Entry] = []
+    out_lines: list[int] = []
+    for e, n in zip(entries, lines, strict=True):
+        e = Entry(e.start, e.size, RAM) if e.type == PRAM else e
+        prev = out[-1] if out else None
+        if prev is not None and prev.type == RAM == e.type and prev.start + prev.size == e.start:
+            out[-1] = Entry(prev.start, prev.size + e.size, RAM)
+            continue
+        out.append(e)
+        out_lines.append(n)
+    return out, out_lines, edits

@@ -114,6 +114,8 @@ def sources_of(host: Host, captures: CaptureCache) -> Sources:
             "age_days": _age_days(host.get("e820_captured_at")),
             "kernel": host.get("current_kernel"),
         }
+        if capture.running_edits:  # MM707
+            facts["capture"]["running_edits"] = [list(e) for e in capture.running_edits]
     return Sources(
         host,
         text,
