@@ -206,3 +206,17 @@ def test_split_memmap_list_joins_only_with_unsafe_fixes(tmp_path: Path) -> None:
     cli("--fix", "--unsafe-fixes", "etc/default/grub", cwd=tmp_path)
     assert grub.read_text() == 'GRUB_CMDLINE_LINUX="memmap=16G!4G,4G!20G"\n'
     assert load_boot_config(grub).entries[0].cmdline.endswith(" ro memmap=16G!4G,4G!20G")
+
+
+@needs_tools
+def test_fix_runs_again_on_what_a_fix_uncovers(tmp_path: Path) -> None:
+    # The memmap= after the line break never reached the kernel, so its lost $ shows only once
+    # the line is joined: --fix applies the join, reads the file again, then escapes the $.
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    grub = d / "grub"
+    grub.write_text('GRUB_CMDLINE_LINUX="quiet\n    memmap=4G\\$12G"\n')
+    fixed = cli("--fix", "--format", "json", "etc/default/grub", cwd=tmp_path)
+    assert "fixed MM505" in fixed.stderr and "fixed MM501" in fixed.stderr
+    assert not {"MM501", "MM505"} & set(codes(fixed))
+    assert dash_value(grub, "GRUB_CMDLINE_LINUX") == "quiet memmap=4G\\$12G"

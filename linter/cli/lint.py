@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
 def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
     """``--diff``: the fixes as a diff on stdout; ``--fix``: written. A line per fix on stderr."""
     import sys
+    from dataclasses import replace
 
     from memmap_lint.engine.bootlint import is_boot_path
     from memmap_lint.engine.fixes import diff, plan_paths, summary, write
@@ -121,9 +122,17 @@ def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
     planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
     if args.diff:
         write_output(diff(planned), None)
-    if args.fix and not args.diff:
+        sys.stderr.writelines(summary(planned, args.unsafe_fixes, False))
+        return errors
+    done = []
+    for _round in range(3):  # a fix can uncover another (a joined line holding a lost $)
+        if not any(p.outcome.applied for p in planned):
+            break
         write(planned)
-    sys.stderr.writelines(summary(planned, args.unsafe_fixes, args.fix and not args.diff))
+        done.extend(replace(p, outcome=replace(p.outcome, left=())) for p in planned)
+        planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
+    left = [replace(p, outcome=replace(p.outcome, applied=())) for p in planned]
+    sys.stderr.writelines(summary([*done, *left], args.unsafe_fixes, True))
     return errors
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from memmap_lint.bootconfig.dollars import LostDollar, escaped, index_of, lost_dollars, percent_form
+from memmap_lint.bootconfig.loader import parse_boot_text
 from memmap_lint.fix.model import SAFE, UNSAFE, Change, Edit, Target
 from memmap_lint.fix.where import remove, replace
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
@@ -209,7 +210,7 @@ def renames(t: Target) -> Iterator[Piece]:
         seen.add(name)
         if not (long or dup) or "," in name:
             continue
-        new = _short(name if long else name[: NAME_SIZE - 2] + "x", taken)
+        new = _short(name, taken)
         if new is None or not re.fullmatch(r"[A-Za-z0-9_.-]+", new):
             continue
         taken.add(new)
@@ -309,6 +310,19 @@ def _joined_text(text: str) -> str:
     return _BREAK.sub(lambda m: _joiner(text, m.start()), text)
 
 
+def _grub_reads(words: str, title: str) -> str | None:
+    """What GRUB's lexer makes of ``words`` on a ``linux`` line of the entry ``title`` (10_linux
+    copies the value into grub.cfg as it is, so a ``$`` in it is expanded there)."""
+    leaf = title.rsplit(">", 1)[-1].replace("'", "'\\''")
+    head = "BOOT_IMAGE=/vmlinuz"
+    cfg = f"menuentry '{leaf}' {{\n\tlinux\t/vmlinuz {words.strip()}\n}}\n"
+    entries = parse_boot_text(cfg, "grub-cfg").entries
+    if len(entries) != 1 or not entries[0].cmdline.startswith(head):
+        return None
+    got = entries[0].cmdline[len(head) :]
+    return got if words[:1] in ("", " ") else got.lstrip(" ")
+
+
 def split_value(t: Target) -> Iterator[Piece]:
     """MM505: a ``GRUB_CMDLINE_*`` value running over lines, joined. 10_linux writes the value
     into grub.cfg's ``linux`` line as it is (``echo "... ro ${args}"``), so the line break ends
@@ -344,7 +358,9 @@ def split_value(t: Target) -> Iterator[Piece]:
         return
     line = v.entry.cmdline
     end = len(line.rstrip(" \t"))
-    tail = _joined_text(args)[len(_joined_text(args[:cut])) :]
+    tail = _grub_reads(_joined_text(args)[len(_joined_text(args[:cut])) :], v.entry.title)
+    if tail is None:
+        return
     unsafe = any(e.text == "" for e in edits)
     yield Piece(
         "MM505",
