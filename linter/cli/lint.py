@@ -124,7 +124,7 @@ def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
         write_output(diff(planned), None)
         sys.stderr.writelines(summary(planned, args.unsafe_fixes, False))
         return errors
-    done = []
+    done: list[Any] = []
     for _round in range(3):  # a fix can uncover another (a joined line holding a lost $)
         if not any(p.outcome.applied for p in planned):
             break
