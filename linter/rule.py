@@ -9,8 +9,9 @@ point) defines::
     SCOPE = "host"              # host (check(ctx: HostContext)) or fleet (check(ctx: FleetContext))
     NEEDS_E820 = True           # False: runs on a bare command line too (pre-commit without hardware)
     SUPERSEDES = ("MM109",)     # optional: rules whose finding on the same parameter this replaces
+    OPTIONS = (Option("limit", 1 << 32, "regions below this are reported", "size"),)  # optional
 
-    def check(ctx) -> Iterable[Hit]: ...
+    def check(ctx) -> Iterable[Hit]: ...   # ctx.options["limit"]: the value the config set
 
 and its docstring holds four sections: "What it finds", "Why it matters", "Example", "How to fix".
 """
@@ -55,20 +56,36 @@ class Hit:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Configurable limits (``[tool.memmap-lint]`` / ``.memmap-lint.yaml``)."""
+    """Settings of the kernel model (``[tool.memmap-lint.thresholds]``); a rule's own limits are
+    its :class:`Option` values."""
 
-    large_reservation_share: float = 0.10
-    low_memory_limit: int = 1 << 32
-    max_capture_age_days: int = 90
+    #: Memory ``setup_arch()`` takes from memblock before ``reserve_mem=`` runs.
     headroom: int = 64 << 20
 
     def key(self) -> tuple[Any, ...]:
-        return (
-            self.large_reservation_share,
-            self.low_memory_limit,
-            self.max_capture_age_days,
-            self.headroom,
-        )
+        return (self.headroom,)
+
+
+OPTION_KINDS = ("int", "float", "size")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of one rule: ``[tool.memmap-lint.rules.CODE] name = value`` in the config.
+
+    ``kind``: ``int`` (a whole number >= 0), ``float``, or ``size`` (bytes, or ``64M``/``4G``).
+    """
+
+    name: str
+    default: Any
+    help: str
+    kind: str = "int"
+
+    def kind_text(self) -> str:
+        """What a value of this kind looks like, in words."""
+        return {"int": "a whole number", "float": "a number", "size": "a size such as 64M"}[
+            self.kind
+        ]
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,8 @@ class HostContext:
     locate: Callable[[int | None], Location | None] = field(default=lambda _offset: None)
     #: The boot configuration entry this host's command line comes from (MM5xx rules), if any.
     boot: BootView | None = None
+    #: The running rule's option values (its ``OPTIONS``, as the config set them).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,8 @@ class FleetContext:
 
     hosts: tuple[HostContext, ...]
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: The running rule's option values (its ``OPTIONS``, as the config set them).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,8 @@ class Rule:
     origin: str
     #: Codes of the rules whose finding on the same parameter this rule's finding replaces.
     supersedes: tuple[str, ...] = ()
+    #: The settings the rule takes, with their defaults.
+    options: tuple[Option, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -153,6 +176,11 @@ def rule_from_module(module: types.ModuleType) -> Rule:
     supersedes = getattr(module, "SUPERSEDES", ())
     if not isinstance(supersedes, tuple) or not all(isinstance(c, str) for c in supersedes):
         raise RuleError(f"{origin}: SUPERSEDES must be a tuple of rule codes")
+    options = getattr(module, "OPTIONS", ())
+    if not isinstance(options, tuple) or not all(
+        isinstance(o, Option) and o.kind in OPTION_KINDS for o in options
+    ):
+        raise RuleError(f"{origin}: OPTIONS must be a tuple of Option ({', '.join(OPTION_KINDS)})")
     doc = (module.__doc__ or "").strip()
     missing = [s for s in DOC_SECTIONS if s not in doc]
     if missing:
@@ -167,4 +195,5 @@ def rule_from_module(module: types.ModuleType) -> Rule:
         check=check,
         origin=origin,
         supersedes=supersedes,
+        options=options,
     )

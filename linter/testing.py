@@ -4,7 +4,7 @@ A case is a mapping (the shape of ``tests/rules/cases/*.yaml``)::
 
     {"cmdline": "memmap=12M*4096:oops", "e820": "e820/qemu-q35-32g.txt",
      "kernel": "6.1.0-28-amd64", "features": [], "dialect": None, "facts": {},
-     "thresholds": {}}
+     "options": {"MM305": {"share": 0.5}}}
 
 or ``boot`` (a boot file path, or ``{"text": ..., "kind": ...}``) with an optional ``companion``
 instead of ``cmdline``, or ``hosts`` (a list of such mappings, each with a ``name``) for a fleet.
@@ -35,7 +35,7 @@ from typing import Any
 from memmap_lint.bootconfig import load_boot_config, parse_boot_text
 from memmap_lint.captures.parse import Capture, capture_digest, load_capture
 from memmap_lint.engine.bootlint import read_sources, views
-from memmap_lint.engine.config import Config
+from memmap_lint.engine.config import Config, parse_config
 from memmap_lint.engine.findings import Finding, Location
 from memmap_lint.engine.hostinput import HostInput, Locator, Sources, boot_locator, build
 from memmap_lint.engine.lint import Linter
@@ -45,7 +45,7 @@ from memmap_lint.engine.registry import load_rules
 from memmap_lint.engine.registry import select as select_rules
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
-from memmap_lint.rule import Rule, Thresholds
+from memmap_lint.rule import Rule
 
 __all__ = ["CMDLINE", "lint_case", "where"]
 
@@ -117,11 +117,14 @@ def lint_case(
     """The findings of ``case`` as ``memmap-lint`` reports them, in report order.
 
     ``rules``: the rules to run (default: every installed rule); ``select``: codes, prefixes or
-    slugs among them. ``config``: settings (default: none, with the case's ``thresholds``).
+    slugs among them. ``config``: settings (default: the case's ``options``, rule code ->
+    option -> value, and ``thresholds``, as a config file writes them).
     """
     root = Path(base)
     chosen = select_rules(list(rules) if rules is not None else load_rules(), select, [])
-    settings = config or Config(thresholds=Thresholds(**(case.get("thresholds") or {})))
+    settings = config or parse_config(
+        {"rules": case.get("options") or {}, "thresholds": case.get("thresholds") or {}}, "<case>"
+    )
     linter = Linter(chosen, settings)
     hosts = case.get("hosts")
     groups: list[list[HostInput]]

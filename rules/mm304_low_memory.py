@@ -1,7 +1,7 @@
 """A region placed in low memory: below 1 MiB, over the kernel image's 16 MiB, or below 4 GiB.
 
 What it finds:
-    A placed region that starts below ``thresholds.low_memory_limit`` (4 GiB by default) on a
+    A placed region that starts below the rule's ``limit`` option (4 GiB by default) on a
     machine that still has RAM above that limit, and any region that reaches into the first MiB
     or covers 16 MiB. A region taken from a stale slot is MM303's. A region that a ``mem=`` limit pushed down is not reported here (no RAM is
     left above the limit; MM307 explains the limit). On a machine whose RAM all lies below the
@@ -38,13 +38,14 @@ from memmap_lint.kernel.e820 import usable
 from memmap_lint.kernel.model import RFC, Region
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
-from memmap_lint.rule import Hit, HostContext
+from memmap_lint.rule import Hit, HostContext, Option
 from memmap_lint.rules._mm3_common import GIB, MIB, rng, shown
 
 CODE = "MM304"
 NAME = "low-memory"
 SEVERITY = "warning"
 NEEDS_E820 = True
+OPTIONS = (Option("limit", 1 << 32, "a placed region starting below this is reported", "size"),)
 
 #: LOAD_PHYSICAL_ADDR: CONFIG_PHYSICAL_START=0x1000000 in Debian's x86-64 configs.
 KERNEL_LOAD = 0x1000000
@@ -59,7 +60,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     sim = ctx.sim
     if sim is None or sim.panic:
         return
-    limit = ctx.thresholds.low_memory_limit
+    limit = ctx.options["limit"]
     ram = usable(sim.table)
     for region in reserved_regions(sim):
         assert region.start is not None

@@ -2,7 +2,7 @@
 
 What it finds:
     A placed ``memmap=nn*align:name`` or ``reserve_mem=`` region whose size is more than
-    ``thresholds.large_reservation_share`` (10 % by default) of the RAM in the host's firmware
+    the rule's ``share`` option (0.10, 10 % by default) of the RAM in the host's firmware
     map. Regions that are not placed are MM301's (or MM105's/MM106's when the kernel does not
     support them).
 
@@ -19,7 +19,8 @@ Example:
 
 How to fix:
     Reserve what the consumer needs (for ramoops: the sum of record, console, ftrace and pmsg
-    sizes), or raise ``large_reservation_share`` in the configuration if the size is intended.
+    sizes), or raise ``share`` in the configuration (``[tool.memmap-lint.rules.MM305]``) if the size is
+    intended.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from collections.abc import Iterator
 from memmap_lint.kernel.e820 import usable
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
-from memmap_lint.rule import Hit, HostContext
+from memmap_lint.rule import Hit, HostContext, Option
 from memmap_lint.rules._mm3_common import shown
 
 CODE = "MM305"
 NAME = "large-reservation"
 SEVERITY = "warning"
 NEEDS_E820 = True
+OPTIONS = (Option("share", 0.10, "the largest share of the RAM a region may take", "float"),)
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
@@ -43,7 +45,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if sim is None or sim.panic:
         return
     total = sum(e.size for e in usable(sim.firmware))
-    share = ctx.thresholds.large_reservation_share
+    share = ctx.options["share"]
     if not total:
         return
     for region in reserved_regions(sim):

@@ -1,12 +1,12 @@
 """The firmware map used for a host may not be the one it has now.
 
 What it finds:
-    A host whose e820 capture is older than ``max-capture-age-days`` (default 90; the age comes
+    A host whose e820 capture is older than the ``max-age-days`` option (default 90; the age comes
     from the inventory's ``e820_captured_at`` or from when the facts were collected), or whose
     map is known to be out of date: collection failed and the map is an older cached one, or
     the host reported a different map than the inventory's capture file. The rule reads the host
     fact ``capture`` (``age_days``, ``collected_at``, and ``stale``: the reasons collection
-    found) and ``ctx.thresholds.max_capture_age_days``. One finding per host, every reason in it.
+    found) and the rule's ``max-age-days`` option. One finding per host, every reason in it.
 
 Why it matters:
     Where a region lands is decided by the firmware map (arch/x86/kernel/e820.c): a BIOS update,
@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.rule import Hit, HostContext
+from memmap_lint.rule import Hit, HostContext, Option
 
 CODE = "MM603"
 NAME = "stale-capture"
 SEVERITY = "warning"
 NEEDS_E820 = True
+OPTIONS = (Option("max-age-days", 90, "a capture older than this many days is stale"),)
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
@@ -42,7 +43,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         return
     reasons = [str(r) for r in capture.get("stale") or ()]
     age = capture.get("age_days")
-    limit = ctx.thresholds.max_capture_age_days
+    limit = ctx.options["max-age-days"]
     if isinstance(age, int) and age > limit:
         when = capture.get("collected_at")
         taken = f" (taken {when})" if when else ""

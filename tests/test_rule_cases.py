@@ -10,7 +10,7 @@ findings of its file's rule::
       kernel: 6.1.0-28-amd64         # release of the next kernel (optional)
       features: [memmap-wildcard]    # optional; dialect: stock|rfc|mainline overrides
       facts: {}                      # host facts (optional)
-      thresholds: {}                 # Thresholds fields (optional)
+      options: {MM305: {share: 0.5}} # rule options (optional; thresholds: {headroom: 64M})
       fires: 1                       # how many findings of this file's rule (0: must not fire)
       message: ["RAM above 12 MiB"]  # substrings the first finding's message must contain
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from memmap_lint.cli.common import EXIT_CLEAN, Subparsers
+
+if TYPE_CHECKING:
+    from memmap_lint.rule import Rule
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if not found:
             raise LintError("MM001", f"no rule {args.explain} (see memmap-lint rules)")
         for r in found:
-            write_output(f"{r.code} {r.name} ({r.severity})\n\n{r.doc}\n", None)
+            write_output(f"{r.code} {r.name} ({r.severity})\n\n{r.doc}\n{_options(r)}", None)
         return EXIT_CLEAN
     if args.format == "json":
         data = [
@@ -46,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
                 "scope": r.scope,
                 "needs_e820": r.needs_e820,
                 "summary": r.summary,
+                "options": {o.name: o.default for o in r.options},
             }
             for r in rules
         ]
@@ -54,3 +59,12 @@ def run(args: argparse.Namespace) -> int:
     rows = [[r.code, r.name, r.severity, r.summary] for r in rules]
     write_output(tabulate(rows, headers=["code", "name", "severity", "finds"]) + "\n", None)
     return EXIT_CLEAN
+
+
+def _options(rule: Rule) -> str:
+    """The rule's options, their defaults and where to set them ("" when it has none)."""
+    if not rule.options:
+        return ""
+    lines = [f"\nOptions ([tool.memmap-lint.rules.{rule.code}], or rules: {{{rule.code}: ...}}):"]
+    lines += [f"    {o.name} = {o.default!r}: {o.help} ({o.kind_text()})" for o in rule.options]
+    return "\n".join(lines) + "\n"

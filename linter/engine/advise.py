@@ -554,7 +554,7 @@ def _advise_group(
         if m.subject.capture is not None
     }
     asked = {w.name: w for w in wants([m.subject for m in members], sims)}
-    share = linter.config.thresholds.large_reservation_share
+    share = linter.engine.options["MM305"]["share"]  # every rule runs in advise
     budget = min((int(s.ram_total() * share) for s in sims.values()), default=0)
     ramoops = "oops"
     for m in members:

@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 from memmap_lint.engine.findings import SEVERITIES
+from memmap_lint.engine.options import Settings, parse_size
 from memmap_lint.errors import LintError
-from memmap_lint.kernel.sizes import memparse
 from memmap_lint.rule import Thresholds
 
 if sys.version_info >= (3, 11):
@@ -40,6 +40,13 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 CONFIG_NAMES = (".memmap-lint.yaml", ".memmap-lint.yml", "pyproject.toml")
+
+#: ``thresholds`` keys that are a rule's option: key -> (rule code, option name).
+THRESHOLD_OPTIONS = {
+    "large-reservation-share": ("MM305", "share"),
+    "low-memory-limit": ("MM304", "limit"),
+    "max-capture-age-days": ("MM603", "max-age-days"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class Config:
     group_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: Rule options as written: rule code or slug -> option name -> value (``engine.options``).
+    rules: Settings = field(default_factory=dict)
     #: Glob of boot files (relative to the config file) -> hardware profile (linter/engine/bootlint.py).
     boot_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -73,16 +82,6 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def _size(value: Any, key: str, path: str) -> int:
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str):
-        parsed = memparse(value)
-        if parsed.consumed and parsed.end == len(value):
-            return parsed.value
-    raise LintError("MM003", f"{key}: expected a size such as 64M, got {value!r}", path)
-
-
 def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v.strip() for v in value.split(",") if v.strip())
@@ -101,6 +100,7 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         "per-group-ignores",
         "fail-on",
         "thresholds",
+        "rules",
         "boot-files",
     }
     for key in norm:
@@ -118,22 +118,21 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
     if fail_on is not None and fail_on not in SEVERITIES:
         raise LintError("MM003", "fail-on: expected error, warning or info", path)
     th = {str(k).replace("_", "-"): v for k, v in (norm.get("thresholds") or {}).items()}
-    defaults = Thresholds()
-    try:
-        share = float(th.pop("large-reservation-share", defaults.large_reservation_share))
-        age = int(th.pop("max-capture-age-days", defaults.max_capture_age_days))
-    except (TypeError, ValueError) as exc:
-        raise LintError("MM003", f"thresholds: {exc}", path) from exc
     thresholds = Thresholds(
-        large_reservation_share=share,
-        low_memory_limit=_size(
-            th.pop("low-memory-limit", defaults.low_memory_limit), "low-memory-limit", path
-        ),
-        max_capture_age_days=age,
-        headroom=_size(th.pop("headroom", defaults.headroom), "headroom", path),
+        headroom=parse_size(th.pop("headroom", Thresholds().headroom), "headroom", path)
     )
+    rules: dict[str, dict[str, Any]] = {}
+    for key in [k for k in th if k in THRESHOLD_OPTIONS]:
+        code, name = THRESHOLD_OPTIONS[key]
+        rules.setdefault(code, {})[name] = th.pop(key)
     if th:
         raise LintError("MM003", f"thresholds: unknown setting(s) {', '.join(sorted(th))}", path)
+    table = norm.get("rules") or {}
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise LintError("MM003", "rules: expected a table of CODE = {option = value}", path)
+    for key, values in table.items():
+        mine = rules.setdefault(str(key), {})
+        mine.update({str(k).replace("_", "-"): v for k, v in values.items()})
     return Config(
         path=path,
         select=_codes(norm.get("select", []), "select", path),
@@ -144,6 +143,7 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         },
         fail_on=fail_on,
         thresholds=thresholds,
+        rules=rules,
         boot_files=_boot_files(norm.get("boot-files") or {}, path),
     )
 

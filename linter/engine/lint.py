@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from memmap_lint.engine.config import Config
 from memmap_lint.engine.hostinput import CaptureCache, HostInput
+from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.results import HostResult
 from memmap_lint.engine.runner import Engine
 from memmap_lint.kernel.simulate import Options, simulate
@@ -33,7 +34,8 @@ class Linter:
     simulations: int = 0
 
     def __post_init__(self) -> None:
-        self.engine = Engine(self.rules, dict(self.config.severity))
+        options = rule_options(self.rules, self.config.rules, self.config.path, strict=False)
+        self.engine = Engine(self.rules, dict(self.config.severity), options)
         self._sims: dict[tuple[Any, ...], Any] = {}
 
     def _simulation(self, inp: HostInput) -> Any:

@@ -21,6 +21,7 @@ from memmap_lint.engine.findings import rank
 from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.inventory_input import collect_inputs
 from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.postprocess import grouped, postprocess
 from memmap_lint.engine.registry import load_rules, select
 from memmap_lint.engine.results import HostResult
@@ -89,8 +90,10 @@ def rules_and_config(paths: Sequence[str], options: Options) -> tuple[list[Rule]
     """The config file that applies, and the rules it and ``options`` select."""
     config_path = Path(options.config) if options.config else find_config(Path(paths[0]))
     config = load_config(config_path) if config_path else Config()
+    every = load_rules(options.rules_dirs, options.entry_points)
+    rule_options(every, config.rules, config.path)  # a setting no rule takes is an error
     rules = select(
-        load_rules(options.rules_dirs, options.entry_points),
+        every,
         list(options.select) or list(config.select),
         [*options.ignore, *config.ignore],
     )

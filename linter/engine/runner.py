@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from memmap_lint.engine.findings import Finding, Location
+from memmap_lint.engine.options import rule_options
 from memmap_lint.rule import FleetContext, Hit, HostContext, Rule
 
 
 @dataclass
 class Engine:
-    """Applies ``rules``; ``severity`` overrides a rule's default severity by code."""
+    """Applies ``rules``; ``severity`` overrides a rule's default severity by code; ``options``
+    holds rule option values by code (``engine.options.rule_options``; default: the defaults)."""
 
     rules: Sequence[Rule]
     severity: dict[str, str] = field(default_factory=dict)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     _memo: dict[tuple[Any, ...], tuple[tuple[Rule, Hit], ...]] = field(default_factory=dict)
     checks_run: int = 0
+
+    def __post_init__(self) -> None:
+        self.options = {**rule_options(self.rules, {}), **self.options}
 
     def _host_hits(
         self, ctx: HostContext, key: tuple[Any, ...] | None
@@ -29,7 +35,10 @@ class Engine:
         for rule in self.rules:
             if rule.scope != "host" or (rule.needs_e820 and ctx.sim is None):
                 continue
-            hits.extend((rule, hit) for hit in rule.check(ctx))
+            own = self.options.get(rule.code)
+            hits.extend(
+                (rule, hit) for hit in rule.check(replace(ctx, options=own) if own else ctx)
+            )
         result = tuple(hits)
         if key is not None:
             self._memo[key] = result
@@ -50,7 +59,8 @@ class Engine:
         for rule in self.rules:
             if rule.scope != "fleet":
                 continue
-            for hit in rule.check(fleet):
+            own = self.options.get(rule.code)
+            for hit in rule.check(replace(fleet, options=own) if own else fleet):
                 host = hit.host or ""
 
                 def at(offset: int | None, host: str = host) -> Location | None:
