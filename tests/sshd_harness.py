@@ -131,6 +131,16 @@ def _mount_script(fixture: Path | None, workdir: Path, sshd_config: Path) -> str
             lines.append(f"mount -t overlay overlay -o lowerdir={q(lower)} /sys/class")
         elif os.path.isdir("/sys/class/dmi/id"):
             lines.append(f"mount --bind {q(str(empty))} /sys/class/dmi/id")
+        post = fixture / "postboot"  # what a running kernel shows after the boot (verify)
+        if (post / "iomem").is_file():
+            lines.append(f"mount --bind {q(str(post / 'iomem'))} /proc/iomem")
+        if (post / "module").is_dir():
+            lower = f"{post / 'module'}:/sys/module"
+            lines.append(f"mount -t overlay overlay -o lowerdir={q(lower)} /sys/module")
+        if (post / "tracing").is_dir():
+            lines.append(f"mount --bind {q(str(post / 'tracing'))} /sys/kernel/tracing")
+        if (post / "pstore").is_dir():
+            lines.append("mount -t pstore pstore /sys/fs/pstore")
         if (fixture / "dmesg.txt").is_file():
             fake = workdir / "dmesg"
             fake.write_text(f"#!/bin/sh\nexec cat {q(str(fixture / 'dmesg.txt'))}\n")

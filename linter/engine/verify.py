@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from memmap_lint.captures.parse import parse_capture
 from memmap_lint.collect.facts import CollectFailure, HostFacts
-from memmap_lint.collect.postboot import IOMEM, RESERVE_MEM_PARAM, PostBoot
+from memmap_lint.collect.postboot import IOMEM, PostBoot
 from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.findings import Location
 from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build
@@ -281,8 +281,7 @@ def _unchecked(pb: PostBoot) -> list[str]:
         "trace-instances": "the trace instances",
         "pstore": "/sys/fs/pstore",
         "klog-postboot": "the kernel log",
-        RESERVE_MEM_PARAM: "debugfs memblock/reserve_mem_param",
-    }
+    }  # debugfs is optional: without it only a region nothing else shows is unverified
     return [words[k] for k in pb.denied if k in words]
 
 
