@@ -34,12 +34,12 @@ from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.e820 import type_name
+from memmap_lint.kernel.kaslr import decompressor_nokaslr, efi_stub_override, scan
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.kernel.whatif import limits
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import rng, shown
-from memmap_lint.rules.mm308_kaslr_scan_aborted import efi_stub_override, scan
 
 CODE = "MM310"
 NAME = "kernel-image-overridden"
@@ -86,20 +86,19 @@ def _culprits(ctx: HostContext) -> dict[tuple[int, str], tuple[Param, int, str, 
 def _where(ctx: HostContext, param: Param, text: str, image_end: int) -> tuple[str, str | None]:
     """Why the image is at 16 MiB for the piece ``text`` of ``param``, and the severity (None:
     certain)."""
-    every = (*ctx.cmdline.params, *ctx.cmdline.init_args)
-    if any(p.name == "nokaslr" for p in every):
+    if decompressor_nokaslr(ctx.cmdline):
         return "with nokaslr the image is at CONFIG_PHYSICAL_START", None
     options = ctx.sim.options if ctx.sim is not None else None
     if options is not None and options.facts.image is not None:
         return "the host's facts place the image there", None
-    efi = efi_stub_override(ctx.cmdline.text)
+    efi = efi_stub_override(ctx.cmdline, ctx.kernel)
     uefi = (
         f"on a UEFI boot the EFI stub turns physical KASLR off ('{efi} detected on the kernel "
         "command line') and loads the image at 16 MiB"
         if efi
         else "on a UEFI boot physical KASLR may put the image anywhere"
     )
-    found = scan(ctx)
+    found = scan(ctx.cmdline, ctx.kernel)
     if found.too_large is not None:
         bios, sure = "on a BIOS boot the decompressor gave up its scan (more than 4 ranges)", True
     elif found.mem_limit < image_end:

@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import isspace
 from memmap_lint.kernel.consumers import TRACE_AT_SINCE, consumers_of, ramoops_kind
+from memmap_lint.kernel.kaslr import efi_stub_override
 from memmap_lint.kernel.model import RESERVE_MEM
 from memmap_lint.kernel.names import mentions
 from memmap_lint.rule import Hit, HostContext
@@ -51,18 +51,6 @@ CODE = "MM409"
 NAME = "persistence-hazard"
 SEVERITY = "warning"
 NEEDS_E820 = False
-
-#: drivers/firmware/efi/libstub/x86-stub.c: options that make the stub disable physical KASLR.
-_KASLR_OFF = ("mem=", "memmap=", "hugepages=")
-
-
-def _efi_stub_disables_kaslr(text: str) -> bool:
-    """``strstr`` for each option, first occurrence only, at the start or after whitespace."""
-    for opt in _KASLR_OFF:
-        at = text.find(opt)
-        if at == 0 or (at > 0 and isspace(text[at - 1])):
-            return True
-    return False
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
@@ -89,7 +77,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     by_name = {r.name: r for r in reversed(mentions(ctx.cmdline)) if r.kind == RESERVE_MEM}
     current = ctx.facts.get("current_kernel")
     nxt = ctx.kernel.release
-    kaslr = not ctx.cmdline.named("nokaslr") and not _efi_stub_disables_kaslr(ctx.cmdline.text)
+    kaslr = not ctx.cmdline.named("nokaslr") and efi_stub_override(ctx.cmdline, ctx.kernel) is None
     for region, who in used:
         req = by_name[region]
         if isinstance(current, str) and current and nxt and current != nxt:

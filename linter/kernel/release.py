@@ -58,6 +58,12 @@ class Kernel:
         return None
 
     @property
+    def has_efi_fake_mem(self) -> bool:
+        """``efi_fake_mem=`` (and the boot code that reads it) until "x86/efi: Drop support for
+        fake EFI memory maps" (commit 37aee82c213d, merged for 6.11); False when unknown."""
+        return self.version is not None and self.version < (6, 11, 0)
+
+    @property
     def has_mem_name(self) -> bool:
         """``ramoops.mem_name=`` came with reserve_mem (6.11); the RFC kernel has its own patch.
 
