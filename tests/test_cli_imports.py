@@ -37,7 +37,11 @@ def probe(*args: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["lint", "--help"], ["collect", "--help"], ["advise", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        *([c, "--help"] for c in ("lint", "simulate", "collect", "verify", "advise", "rules")),
+    ],
 )
 def test_building_the_parser_loads_no_heavy_module(args: list[str]) -> None:
     r = probe(*args)

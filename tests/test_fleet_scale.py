@@ -17,10 +17,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from memmap_lint.engine.config import Config
-from memmap_lint.engine.inventory_input import collect_inputs
-from memmap_lint.engine.lint import Linter
-from memmap_lint.engine.registry import load_rules
+from memmap_lint.engine.pipeline import Options, run
 from memmap_lint.errors import LintErrors
 from memmap_lint.inventory.load import load_inventory
 from memmap_lint.inventory.reader import schema
@@ -124,11 +121,9 @@ def _fleet(tmp_path: Path, hosts: int) -> Path:
 
 
 def test_streamed_json_report_is_the_json_of_the_report(tmp_path: Path) -> None:
-    inv = load_inventory(_fleet(tmp_path, 30))
-    linter = Linter(load_rules(entry_points_too=False), Config())
-    inputs, errors = collect_inputs(inv, list(inv.hosts.values()), linter.captures)
-    assert not errors
-    results = linter.lint_hosts(inputs)
+    done = run([str(_fleet(tmp_path, 30))], Options(entry_points=False))
+    assert not done.errors
+    results = done.shown
     assert any(r.findings for r in results)
     assert "".join(render_json(results)) == json.dumps(report_json(results)) + "\n"
 

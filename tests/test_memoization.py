@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from memmap_lint.engine.config import Config
-from memmap_lint.engine.inventory_input import collect_inputs
 from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.pipeline import Options, run
 from memmap_lint.engine.registry import load_rules
-from memmap_lint.inventory.load import load_inventory
 
 E820 = Path(__file__).parent / "fixtures" / "e820"
 
@@ -23,12 +22,10 @@ def test_10000_hosts_over_20_profiles_simulate_20_times(tmp_path: Path) -> None:
         lines.append(f"    host-{i:05d}: {{e820: {captures[i % 20]}}}")
     inv_path = tmp_path / "fleet.yaml"
     inv_path.write_text("\n".join(lines) + "\n")
-    inv = load_inventory(inv_path)
     linter = Linter(load_rules(entry_points_too=False), Config())
-    inputs, errors = collect_inputs(inv, list(inv.hosts.values()), linter.captures)
-    assert not errors
-    results = linter.lint_hosts(inputs)
-    assert len(results) == 10_000
+    done = run([str(inv_path)], Options(entry_points=False), linter=linter)
+    assert not done.errors
+    assert len(done.results) == 10_000
     assert linter.simulations == 20
     assert linter.engine.checks_run == 20
     assert len(linter.captures.loaded) == 20
