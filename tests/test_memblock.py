@@ -140,3 +140,17 @@ def test_percent_lines_alone_are_no_setup_data() -> None:
         line for line in text.splitlines(keepends=True) if "0x00c83200-0x00c83257" not in line
     )
     assert parse_capture(text, "boot.txt").setup_data == ()
+
+
+def test_cpu_count_from_the_log_replaces_the_assumption() -> None:
+    """A dmesg capture's nr_cpu_ids is the host's CPU count (no longer "8 CPUs assumed")."""
+    capture = parse_capture(XPS.read_text(), "xps.txt")
+    assert capture.cpus == 1
+    sim = simulate(
+        capture.entries,
+        "reserve_mem=14300M:4096:p",
+        "mainline",
+        capture.setup_data,
+        Options(facts=Facts(cpus=capture.cpus)),
+    )
+    assert "1 CPU(s)" in sim.regions[0].risk and "assumed" not in sim.regions[0].risk.split(",")[0]

@@ -30,6 +30,9 @@ levels, indentation, trailing padding; the marker is searched anywhere in the li
 - ``user:`` lines are the kernel's own ``user-defined physical RAM map`` (after ``mem=`` /
   ``memmap=``). ``reserve setup_data:`` and ``modified:`` tables are the map after the command
   line and later kernel edits, not firmware data: they are ignored.
+- ``setup_percpu: ... nr_cpu_ids:N`` (mm/percpu.c ``setup_per_cpu_areas()``), else ``CPU topo:
+  Allowing N present CPUs plus M hotplug CPUs`` (arch/x86/kernel/cpu/topology.c): the possible
+  CPUs, whose per-CPU areas memblock gives out before ``reserve_mem=`` runs.
 - ``Command line:`` (``boot_command_line`` as setup_arch prints it, the string
   ``parse_early_param`` reads), else ``Kernel command line:``, else the x86_64 2.6.1x
   ``Bootdata ok (command line is ...)``; kept verbatim. ``Kernel panic - not syncing:``.
@@ -67,6 +70,8 @@ _CMDLINE = re.compile(r"(?<![\w-])Command line:(?: (.*))?$")
 _KERNEL_CMDLINE = re.compile(r"(?<![\w-])Kernel command line:(?: (.*))?$")
 _BOOTDATA = re.compile(r"Bootdata ok \(command line is (.*)\)\s*$")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.*)$")
+_NR_CPU_IDS = re.compile(r"(?<![\w-])setup_percpu: .*\bnr_cpu_ids:(\d{1,6})\b")
+_ALLOWING = re.compile(r"Allowing (\d{1,6}) present CPUs plus (\d{1,6}) hotplug CPUs")
 #: x86_report_nx() (arch/x86/mm/setup_nx.c): printed right after parse_early_param().
 _NX = re.compile(r"(?<![\w-])NX \(Execute Disable\) protection")
 _SIZE_COLUMN = re.compile(r"([0-9]{1,20}(?:\.[0-9]{1,20})?) ?(bytes|B|[KMGTPE]i?B)[ \t]+")
@@ -245,6 +250,7 @@ def parse_kernel_log(text: str, source: str) -> Capture:
     user = _Run()
     updates: list[tuple[int, tuple[int, int]]] = []
     nx_line = 0
+    cpus: dict[str, int] = {}
     cmdlines: list[str] = []
     kernel_cmdlines: list[str] = []
     bootdata: list[str] = []
@@ -303,6 +309,10 @@ def parse_kernel_log(text: str, source: str) -> Capture:
             panic = match.group(1).rstrip()
         if not nx_line and _NX.search(line):
             nx_line = lineno
+        if match := _NR_CPU_IDS.search(line):
+            cpus["nr_cpu_ids"] = int(match.group(1))
+        elif match := _ALLOWING.search(line):
+            cpus.setdefault("allowing", int(match.group(1)) + int(match.group(2)))
 
     table = extended if extended.entries else firmware
     if not table.entries:
@@ -336,6 +346,7 @@ def parse_kernel_log(text: str, source: str) -> Capture:
         format=fmt,
         source=source,
         lines=tuple(table.lines),
+        cpus=cpus.get("nr_cpu_ids", cpus.get("allowing")),
     )
 
 

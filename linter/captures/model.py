@@ -41,6 +41,9 @@ class Capture:
     #: Ranges the running kernel's command line made (``(start, size, type, line)``), found in a
     #: capture of the running map (``/proc/iomem``) and given back to the firmware's type.
     running_edits: tuple[tuple[int, int, int, int], ...] = ()
+    #: Possible CPUs of that boot (``setup_percpu: ... nr_cpu_ids:N``, else ``Allowing N present
+    #: CPUs plus M hotplug CPUs``): the per-CPU areas early boot takes before reserve_mem=.
+    cpus: int | None = None
 
     @classmethod
     def map_only(

@@ -71,10 +71,13 @@ def load_capture(path: str | os.PathLike[str]) -> Capture:
 
 
 def capture_digest(capture: Capture) -> str:
-    """A stable SHA-256 of the entries and setup_data nodes (what simulation depends on)."""
+    """A stable SHA-256 of the entries, setup_data nodes and CPU count (what simulation depends
+    on)."""
     digest = hashlib.sha256(b"memmap-lint/capture/v1\n")
     for entry in capture.entries:
         digest.update(f"e {entry.start:x} {entry.size:x} {entry.type:x}\n".encode())
     for start, size in capture.setup_data:
         digest.update(f"s {start:x} {size:x}\n".encode())
+    if capture.cpus is not None:
+        digest.update(f"c {capture.cpus}\n".encode())
     return digest.hexdigest()

@@ -28,6 +28,7 @@ from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.consumers import instances
+from memmap_lint.kernel.earlyboot import Facts
 from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
 from memmap_lint.kernel.params import memmap_items
 from memmap_lint.kernel.placement import largest, overlaps
@@ -223,7 +224,11 @@ class _Profile:
 
 def _sim(p: _Profile, params: str) -> Simulation:
     return simulate(
-        p.capture.entries, _joined(p.base, params), p.kernel, p.capture.setup_data, Options()
+        p.capture.entries,
+        _joined(p.base, params),
+        p.kernel,
+        p.capture.setup_data,
+        Options(facts=Facts(cpus=p.capture.cpus)),
     )
 
 
