@@ -35,7 +35,9 @@ NEEDS_E820 = False
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     v = ctx.boot
-    if v is None or not v.primary:
+    # Every entry of /etc/default/grub comes from the same values, so each is affected; other
+    # files' problems are reported once, on the primary entry.
+    if v is None or not (v.primary or v.config.kind == "grub-default"):
         return
     seen: set[Origin] = set()
     refused = False

@@ -26,9 +26,10 @@ Example:
 How to fix:
     Add ``e820: captures/<host>.e820`` to the host (a ``dmesg`` with the ``BIOS-e820:`` lines,
     a copy of ``/sys/firmware/memmap`` or ``/proc/iomem``), or let memmap-lint read it over SSH
-    (``memmap-lint --collect missing INVENTORY`` or ``memmap-lint collect INVENTORY``). For
-    boot files in pre-commit, map the file to a hardware profile in the config file, or
-    ``--ignore MM602`` if no hardware data exists.
+    (``memmap-lint --collect missing INVENTORY`` or ``memmap-lint collect INVENTORY``). A boot
+    file has no host: map it to a capture with a ``boot-files`` profile in the config file, or
+    lint it with ``--e820 CAPTURE``. For a boot file the finding is an info (its command-line
+    and boot-config checks did run), so a pre-commit hook without hardware data stays quiet.
 """
 
 from __future__ import annotations
@@ -53,9 +54,24 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if not found:
         return
     names = ", ".join(dict.fromkeys(f"{p.name}=" for p in found))
+    skipped = (
+        "(every placement rule, MM3xx, was skipped: fit, overlap, low memory, share of RAM, "
+        "stability)"
+    )
+    if ctx.facts.get("linted_as") == "boot-file":
+        # A boot file has no host: its map comes from the config or the command line. Without
+        # one the file's own checks ran, so this is an info, not a failure of the hook.
+        yield Hit(
+            f"no e820 map for this boot file: what {names} will do on the hardware was not "
+            f"checked {skipped}. Give it a map: a boot-files profile in the config "
+            '([tool.memmap-lint.boot-files] "PATH" = {e820 = "CAPTURE"}), or lint it '
+            "with --e820 CAPTURE.",
+            param=found[0],
+            severity="info",
+        )
+        return
     yield Hit(
         f"no e820 map for this host: what {names} will do on its hardware was not checked "
-        "(every placement rule, MM3xx, was skipped: fit, overlap, low memory, share of RAM, "
-        "stability). Add 'e820: <capture file>' to the host or run with --collect missing.",
+        f"{skipped}. Add 'e820: <capture file>' to the host or run with --collect missing.",
         param=found[0],
     )

@@ -60,7 +60,10 @@ def test_split_value_is_an_error_end_to_end(tmp_path: Path) -> None:
     (d / "grub").write_text('GRUB_CMDLINE_LINUX="memmap=16G!4G,\n4G!20G"\n')
     p = lint("--fail-on", "error", "etc/default/grub", cwd=tmp_path)
     assert p.returncode == 1, p.stderr
-    [f] = _findings(p, "MM505")
-    assert f["severity"] == "error"
-    assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 1, 35)
-    assert "the kernel receives only 'memmap=16G!4G,'" in str(f["message"])
+    found = _findings(p, "MM505")
+    # Every entry (normal, advanced, recovery) gets the cut line: one error each.
+    assert len(found) == len(json.loads(p.stdout)["hosts"]) == 3
+    for f in found:
+        assert f["severity"] == "error"
+        assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 1, 35)
+        assert "the kernel receives only 'memmap=16G!4G,'" in str(f["message"])

@@ -78,11 +78,14 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return repo, _git(repo, "rev-parse", "HEAD")
 
 
-def _run(tmp_path: Path, hook: tuple[Path, str], grub: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, hook: tuple[Path, str], grub: str, files: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     repo, rev = hook
     work = tmp_path / "config-repo"
-    (work / "etc" / "default").mkdir(parents=True)
-    (work / "etc" / "default" / "grub").write_text(grub)
+    for name, text in {"etc/default/grub": grub, **(files or {})}.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
     (work / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {repo}\n  rev: {rev}\n  hooks:\n  - id: memmap-lint\n"
     )
@@ -115,3 +118,27 @@ def test_escaped_dollar_passes(tmp_path: Path, hook_repo: tuple[Path, str]) -> N
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "memmap-lint (boot files)" in out and "Passed" in out, out
+
+
+def test_hook_defaults_need_no_ignores(tmp_path: Path, hook_repo: tuple[Path, str]) -> None:
+    # The hook carries no --ignore: no map (MM602) and no known kernel (MM605) are infos, and the
+    # RFC wildcard, correct on an RFC kernel, is only conditionally wrong elsewhere (MM105 info).
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "--ignore" not in hooks
+    cmdline = {"etc/kernel/cmdline": "memmap=12M*4096:oops ramoops.mem_name=oops\n"}
+    result = _run(tmp_path, hook_repo, GOOD, cmdline)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "Passed" in out, out
+
+
+def test_duplicate_reserve_mem_name_fails_on_unknown_kernel(
+    tmp_path: Path, hook_repo: tuple[Path, str]
+) -> None:
+    # mm/memblock.c reserve_mem(): a second region with a taken name gets -EBUSY (6.11+): it
+    # holds on the only kernel that has reserve_mem=, so the unknown-kernel hook reports it.
+    line = "reserve_mem=12M:4096:oops ramoops.mem_name=oops reserve_mem=4M:4096:oops\n"
+    result = _run(tmp_path, hook_repo, GOOD, {"etc/kernel/cmdline": line})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "MM203" in out and "on 6.11 or later" in out, out

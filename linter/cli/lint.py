@@ -34,6 +34,21 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
     add_rule_options(p, fail_on_default=None)
+    nxt = p.add_argument_group("the next boot (wins over the config, the files and the inventory)")
+    nxt.add_argument("--kernel", metavar="RELEASE", help="release of the kernel that boots next")
+    nxt.add_argument(
+        "--dialect", choices=("stock", "rfc", "mainline"), help="how that kernel reads memmap="
+    )
+    nxt.add_argument(
+        "--feature",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="a kernel feature, e.g. memmap-wildcard (the RFC patch); repeatable",
+    )
+    nxt.add_argument(
+        "--e820", metavar="CAPTURE", help="the firmware map boot files are checked against"
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: found upward)")
     p.add_argument(
         "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
@@ -69,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.cli.collect import collection
     from memmap_lint.cli.common import split_codes
     from memmap_lint.engine.findings import rank
+    from memmap_lint.engine.override import Override
     from memmap_lint.engine.pipeline import Options
     from memmap_lint.engine.pipeline import run as run_pipeline
     from memmap_lint.report.progress import Progress
@@ -81,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         rules_dirs=args.rules_dir,
         config=args.config,
         collection=collection(args, args.collect, refresh=False),
+        override=Override(args.kernel, args.dialect, tuple(args.feature), args.e820),
     )
     progress = Progress()  # a progress line on stderr, on a terminal, for runs over a second
     linter = None
@@ -100,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if not args.diff or args.output:
         progress.stage("writing the report", None)
-        write_report(args, done.shown, done.rules)
+        write_report(args, done.shown, done.rules, done.results)
         progress.close()
     if done.errors or done.unreachable:
         return EXIT_ERROR
@@ -136,8 +153,15 @@ def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
     return errors
 
 
-def write_report(args: argparse.Namespace, results: list[Any], rules: list[Any]) -> None:
-    """The report of ``results`` in ``--format``, to ``--output`` or stdout."""
+def write_report(
+    args: argparse.Namespace,
+    shown: list[Any],
+    rules: list[Any],
+    results: list[Any] | None = None,
+) -> None:
+    """The report in ``--format``, to ``--output`` or stdout: the text report may show a finding
+    that several boot entries share once (``shown``); every other format, and the text report's
+    totals, have one finding per entry (``results``)."""
     import os
     import sys
     from collections.abc import Iterable
@@ -151,18 +175,19 @@ def write_report(args: argparse.Namespace, results: list[Any], rules: list[Any])
 
     fmt = args.format
     chunks: Iterable[str]
+    every = shown if results is None else results
     if fmt == "json":
-        chunks = render_json(results)
+        chunks = render_json(every)
     elif fmt == "sarif":
-        chunks = render_sarif(results, rules)
+        chunks = render_sarif(every, rules)
     elif fmt == "junit":
-        chunks = render_junit(results)
+        chunks = render_junit(every)
     elif fmt == "github":
-        chunks = render_github(results)
+        chunks = render_github(every)
     elif fmt == "html":
         from memmap_lint.report.html import render_html
 
-        chunks = render_html(results)
+        chunks = render_html(every)
     else:
         colour = args.color == "always" or (
             args.color == "auto"
@@ -170,5 +195,5 @@ def write_report(args: argparse.Namespace, results: list[Any], rules: list[Any])
             and sys.stdout.isatty()
             and not os.environ.get("NO_COLOR")
         )
-        chunks = render_text(results, colour)
+        chunks = render_text(shown, colour, every)
     write_output(chunks, args.output)

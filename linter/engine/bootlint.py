@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from memmap_lint.bootconfig import KINDS, BootConfig, BootEntry, detect_kind, load_boot_config
 from memmap_lint.bootconfig.view import BootView
 from memmap_lint.captures.parse import Capture
+from memmap_lint.engine.candidates import CANDIDATE_DIALECTS
 from memmap_lint.engine.config import Config
 from memmap_lint.engine.hostinput import (
     CaptureCache,
@@ -29,9 +30,11 @@ from memmap_lint.engine.hostinput import (
     build,
     entry_release,
 )
+from memmap_lint.engine.override import Override
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
+from memmap_lint.kernel.release import parse_release
 
 BOOT_KINDS = KINDS
 _INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".ini")
@@ -191,16 +194,28 @@ def boot_inputs(
     captures: CaptureCache,
     linted: set[Path] | None = None,
     profile: Profile | None = None,
+    override: Override | None = None,
 ) -> list[HostInput]:
-    """A HostInput per boot entry of the configuration at ``path``."""
+    """A HostInput per boot entry of the configuration at ``path``.
+
+    The next kernel: ``override`` (the command line), else the boot-files profile, else the
+    entry's own (BLS ``version``/``linux``, a grub.cfg ``linux`` path, a UKI's ``.uname``).
+    When none gives a version, a dialect or a feature, the input carries the
+    ``kernel_candidates`` fact: ``engine.candidates`` checks it under each kernel it could meet.
+    """
     boot = load_boot_config(path, kind)
     comp_path = _companion(path, boot.kind, linted or set())
     companion = load_boot_config(comp_path) if comp_path is not None else None
     sources = read_sources(boot, [companion] if companion else [])
     prof = profile or profile_for(path, config)
+    given = override or Override()
+    if given.e820:
+        prof = replace(prof, e820=given.e820, base=Path("."))
+    features = given.features or prof.features
+    dialect = given.dialect or prof.dialect
     capture: Capture | None = None
     digest: str | None = None
-    facts: dict[str, Any] = {}
+    facts: dict[str, Any] = {"linted_as": "boot-file"}
     if prof.hardware:
         facts["hardware"] = dict(prof.hardware)
     if prof.e820:
@@ -212,16 +227,17 @@ def boot_inputs(
         first = v.origin_of(None)
         pos = Pos(first.path, first.line, first.column) if first else Pos(label, 1, 1)
         host = Host(host_name(label, boot, v.entry), {}, (), pos)
+        release = given.release or prof.kernel or v.entry.kernel or entry_release(v.entry)
         src = Sources(
             host,
             v.entry.cmdline,
             boot_locator(v, label),
-            prof.kernel or entry_release(v.entry),
-            prof.features,
-            prof.dialect,
+            release,
+            features,
+            dialect,
             capture,
             digest,
-            facts,
+            {**facts, **unknown_kernel(release, features, dialect)},
             v,
         )
         try:
@@ -229,6 +245,18 @@ def boot_inputs(
         except ValueError as exc:
             raise LintError("MM003", f"boot-files: {exc}", config.path) from exc
     return out
+
+
+def unknown_kernel(
+    release: str | None, features: Sequence[str], dialect: str | None
+) -> dict[str, Any]:
+    """The facts of an entry whose next kernel nothing names (no version, dialect or feature)."""
+    if parse_release(release) is not None or dialect is not None or features:
+        return {}
+    facts: dict[str, Any] = {"kernel_candidates": list(CANDIDATE_DIALECTS)}
+    if release:
+        facts["kernel_name"] = release
+    return facts
 
 
 def boot_targets(paths: Sequence[str], kind: str | None) -> list[tuple[str, str | None]]:

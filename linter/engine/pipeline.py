@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from memmap_lint.collect.defaults import DEFAULT_JOBS, DEFAULT_MAX_AGE
 from memmap_lint.engine.bootlint import boot_inputs, boot_targets, is_boot_path
+from memmap_lint.engine.candidates import lint_entries
 from memmap_lint.engine.config import Config, find_config, load_config
 from memmap_lint.engine.findings import rank
 from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.inventory_input import collect_inputs
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.options import rule_options
+from memmap_lint.engine.override import Override, overridden
 from memmap_lint.engine.postprocess import grouped, postprocess
 from memmap_lint.engine.registry import load_rules, select
 from memmap_lint.engine.results import HostResult
@@ -66,6 +68,9 @@ class Options:
     collection: Collection = field(default_factory=Collection)
     #: Built-in rules only (no ``memmap_lint.rules`` entry points).
     entry_points: bool = True
+    #: The next boot as the command line gives it (``--kernel``, ``--dialect``, ``--feature``,
+    #: ``--e820``): over boot files' own word and the inventory's.
+    override: Override = field(default_factory=Override)
 
 
 @dataclass
@@ -104,7 +109,7 @@ def check(
     linter: Linter, inputs: Sequence[HostInput], progress: Progress | None = None
 ) -> list[HostResult]:
     """Resolved hosts through the rules and ``postprocess``: one result per input, in order."""
-    found = linter.lint_hosts(inputs, progress)
+    found = lint_entries(linter, inputs, progress)
     return postprocess(inputs, found, linter.rules, linter.config)
 
 
@@ -127,7 +132,9 @@ def run(
     linted = {Path(label).resolve() for label, _kind in targets}
     for label, kind in targets:
         try:
-            inputs = boot_inputs(Path(label), label, kind, config, linter.captures, linted)
+            inputs = boot_inputs(
+                Path(label), label, kind, config, linter.captures, linted, None, options.override
+            )
         except LintError as exc:
             out.errors.append(exc.located(label))
             continue
@@ -160,6 +167,11 @@ def run(
             progress.stage("resolving hosts", len(hosts))
         inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
         out.errors.extend(bad)
+        try:
+            inputs = overridden(inputs, options.override)
+        except LintError as exc:
+            out.errors.append(exc)
+            continue
         if progress is not None:
             progress.stage("linting", len(inputs))
         results = check(linter, inputs, progress)

@@ -36,8 +36,13 @@ def _wrap(text: str, width: int = 88) -> str:
     return "\n".join(lines)
 
 
-def render_text(results: Sequence[HostResult], colour: bool = False) -> Iterable[str]:
-    """Text chunks of the report."""
+def render_text(
+    results: Sequence[HostResult],
+    colour: bool = False,
+    counted: Sequence[HostResult] | None = None,
+) -> Iterable[str]:
+    """Text chunks of the report. ``results`` may show a finding that several boot entries share
+    once; ``counted`` (default: ``results``) keeps one per entry and gives the total line."""
     for r in results:
         if not r.findings:
             continue
@@ -60,9 +65,10 @@ def render_text(results: Sequence[HostResult], colour: bool = False) -> Iterable
         table = tabulate(rows, headers=["severity", "code", "message", "parameter / location"])
         yield "\n".join("  " + line for line in table.splitlines()) + "\n\n"
     yield from _placements(results)
-    findings = [f for r in results for f in r.findings]
-    s = summary(results, findings)
-    clean = sum(1 for r in results if not r.findings)
+    every = results if counted is None else counted
+    findings = [f for r in every for f in r.findings]
+    s = summary(every, findings)
+    clean = sum(1 for r in every if not r.findings)
     yield (
         f"{s['hosts']} host(s), {clean} clean: {s['error']} error(s), {s['warning']} "
         f"warning(s), {s['info']} info\n"
