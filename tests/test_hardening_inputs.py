@@ -80,6 +80,45 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
     ),
     "inventory is a directory of nothing": ({"d/.keep": ""}, ["d"], "d: MM604 no inventory"),
     "inventory does not exist": ({}, ["nope.yaml"], "nope.yaml: MM604 no such inventory"),
+    "config thresholds = 5": (
+        {"inv.yaml": HOST, "c.toml": "[tool.memmap-lint]\nthresholds = 5\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml: MM003 thresholds: expected a table",
+    ),
+    "config tool is a string": (
+        {"inv.yaml": HOST, "c.toml": "[tool]\nmemmap-lint = 'memmap-lint'\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml: MM003 [tool.memmap-lint] must be a table",
+    ),
+    "config [[tool]]": (
+        {"inv.yaml": HOST, "c.toml": "[[tool]]\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml: MM003 [tool.memmap-lint] must be a table",
+    ),
+    "config inf": (
+        {"inv.yaml": HOST,
+         "c.toml": "[tool.memmap-lint.thresholds]\nlarge-reservation-share = inf\n"},
+        ["inv.yaml", "--config", "c.toml"],
+        "c.toml: MM003 rules.MM305.share: expected",
+    ),
+    "config 5000 digits": (
+        {"inv.yaml": HOST, "c.toml": "[tool.memmap-lint]\nx = " + "9" * 5000 + "\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml: MM003 invalid TOML",
+    ),
+    "config not UTF-8": (
+        {"inv.yaml": HOST, "c.toml": b"[tool.memmap-lint]\nfail-on = 'error'\n\xff\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml:3:1: MM003 not UTF-8: byte 0xff",
+    ),
+    "config typo": (
+        {"inv.yaml": HOST, "c.toml": "[tool.memmap-lint]\nfial-on = 'error'\n"},
+        ["inv.yaml", "--config", "c.toml"], "c.toml: MM003 unknown setting 'fial-on'",
+    ),
+    "config yaml duplicate": (
+        {"inv.yaml": HOST, "c.yaml": "select: [MM1]\nselect: [MM3]\n"},
+        ["inv.yaml", "--config", "c.yaml"], "c.yaml:2:1: MM003 duplicate key 'select'",
+    ),
+    "config file size cap": (
+        {"inv.yaml": HOST, "c.yaml": "max-file-size: {capture: 100}\n"},
+        ["inv.yaml", "--config", "c.yaml"],
+        "inv.yaml:4:13: MM602 host h1: e820 (cap.txt): cannot read the capture: larger than",
+    ),
 }  # fmt: skip
 
 
@@ -112,3 +151,12 @@ def test_bad_input_is_one_located_error(tmp_path: Path, case: str) -> None:
     proc = run_case(tmp_path, files, args)
     check(proc, expected)
     assert time.monotonic() - started < 30
+
+
+def test_config_400_digit_number_is_no_crash(tmp_path: Path) -> None:
+    # once an OverflowError; a whole number of days is valid, however large
+    toml = "[tool.memmap-lint.thresholds]\nmax-capture-age-days = " + "9" * 400 + "\n"
+    proc = run_case(
+        tmp_path, {"inv.yaml": HOST, "c.toml": toml}, ["inv.yaml", "--config", "c.toml"]
+    )
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr

@@ -22,8 +22,9 @@ Keys (the same in both files; ``-`` and ``_`` are interchangeable)::
 
 from __future__ import annotations
 
+import difflib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ import yaml
 from memmap_lint.engine.findings import SEVERITIES
 from memmap_lint.engine.options import Settings, parse_size
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import DEFAULT_CAPS, read_bytes, read_text, set_caps
+from memmap_lint.inventory.yamlpos import value
 from memmap_lint.rule import Thresholds
 
 if sys.version_info >= (3, 11):
@@ -64,6 +67,8 @@ class Config:
     rules: Settings = field(default_factory=dict)
     #: Glob of boot files (relative to the config file) -> hardware profile (linter/engine/bootlint.py).
     boot_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Size caps per kind of input file (fileio.DEFAULT_CAPS), bytes.
+    max_file_size: Mapping[str, int] = field(default_factory=dict)
 
 
 def find_config(start: Path) -> Path | None:
@@ -72,14 +77,22 @@ def find_config(start: Path) -> Path | None:
     for d in (folder.resolve(), *folder.resolve().parents):
         for name in CONFIG_NAMES:
             candidate = d / name
-            if not candidate.is_file():
-                continue
-            if name == "pyproject.toml" and "memmap-lint" not in candidate.read_text(
-                encoding="utf-8", errors="replace"
-            ):
+            try:
+                if not candidate.is_file():
+                    continue
+                if name == "pyproject.toml" and b"memmap-lint" not in read_bytes(
+                    candidate, "config", "MM003"
+                ):
+                    continue
+            except (OSError, LintError):  # a folder or file we may not read holds no config
                 continue
             return candidate
     return None
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
@@ -102,11 +115,15 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         "thresholds",
         "rules",
         "boot-files",
+        "max-file-size",
     }
     for key in norm:
         if key not in known:
             raise LintError(
-                "MM003", f"unknown setting '{key}' (known: {', '.join(sorted(known))})", path
+                "MM003",
+                f"unknown setting '{key}' (known: {', '.join(sorted(known))})"
+                + _did_you_mean(key, known),
+                path,
             )
     severity = norm.get("severity", {}) or {}
     if not isinstance(severity, dict) or any(v not in SEVERITIES for v in severity.values()):
@@ -117,7 +134,10 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
     fail_on = norm.get("fail-on")
     if fail_on is not None and fail_on not in SEVERITIES:
         raise LintError("MM003", "fail-on: expected error, warning or info", path)
-    th = {str(k).replace("_", "-"): v for k, v in (norm.get("thresholds") or {}).items()}
+    raw = norm.get("thresholds") or {}
+    if not isinstance(raw, dict):
+        raise LintError("MM003", "thresholds: expected a table of NAME = value", path)
+    th = {str(k).replace("_", "-"): v for k, v in raw.items()}
     thresholds = Thresholds(
         headroom=parse_size(th.pop("headroom", Thresholds().headroom), "headroom", path)
     )
@@ -126,7 +146,12 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         code, name = THRESHOLD_OPTIONS[key]
         rules.setdefault(code, {})[name] = th.pop(key)
     if th:
-        raise LintError("MM003", f"thresholds: unknown setting(s) {', '.join(sorted(th))}", path)
+        raise LintError(
+            "MM003",
+            f"thresholds: unknown setting(s) {', '.join(sorted(th))}"
+            + _did_you_mean(sorted(th)[0], ["headroom", *THRESHOLD_OPTIONS]),
+            path,
+        )
     table = norm.get("rules") or {}
     if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
         raise LintError("MM003", "rules: expected a table of CODE = {option = value}", path)
@@ -145,7 +170,25 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         thresholds=thresholds,
         rules=rules,
         boot_files=_boot_files(norm.get("boot-files") or {}, path),
+        max_file_size=_file_sizes(norm.get("max-file-size") or {}, path),
     )
+
+
+def _file_sizes(value: Any, path: str) -> dict[str, int]:
+    """``max-file-size``: KIND = size, for the kinds fileio reads (inventory, capture...)."""
+    if not isinstance(value, dict):
+        raise LintError("MM003", "max-file-size: expected a table of KIND = size", path)
+    out: dict[str, int] = {}
+    for kind, size in value.items():
+        if kind not in DEFAULT_CAPS:
+            raise LintError(
+                "MM003",
+                f"max-file-size: unknown kind '{kind}' (known: {', '.join(sorted(DEFAULT_CAPS))})"
+                + _did_you_mean(str(kind), DEFAULT_CAPS),
+                path,
+            )
+        out[kind] = parse_size(size, f"max-file-size.{kind}", path)
+    return out
 
 
 _PROFILE_KEYS = {"e820", "kernel", "kernel-features", "dialect", "hardware", "inventory", "host"}
@@ -176,12 +219,9 @@ def _boot_files(value: Any, path: str) -> dict[str, dict[str, Any]]:
 
 
 def load_config(path: Path) -> Config:
-    """Read one config file."""
+    """Read one config file (its ``max-file-size`` then applies to every later read)."""
     label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LintError("MM003", f"cannot read config: {exc.strerror}", label) from exc
+    text = read_text(path, "config", "MM003")
     if path.suffix == ".toml":
         try:
             data = tomllib.loads(text)
@@ -189,10 +229,16 @@ def load_config(path: Path) -> Config:
             message = str(exc).split(" (at line")[0]
             line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
             raise LintError("MM003", f"invalid TOML: {message}", label, line, col) from exc
-        section = data.get("tool", {}).get("memmap-lint", {})
+        except (ValueError, RecursionError) as exc:  # a 5000-digit integer, deep nesting
+            raise LintError("MM003", f"invalid TOML: {str(exc)[:100]}", label) from None
+        tool = data.get("tool", {})
+        section = tool.get("memmap-lint", {}) if isinstance(tool, dict) else None
+        if not isinstance(section, dict):
+            raise LintError("MM003", "[tool.memmap-lint] must be a table", label)
     else:
         try:
-            section = yaml.safe_load(text) or {}
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            section = value(root, label) if root is not None else {}
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "not YAML"
@@ -205,6 +251,12 @@ def load_config(path: Path) -> Config:
             ) from exc
         except yaml.YAMLError as exc:
             raise LintError("MM003", f"invalid YAML: {exc}", label) from exc
+        except RecursionError:
+            raise LintError("MM003", "invalid YAML: nested too deeply", label) from None
+        except LintError as exc:  # bounded values, duplicate keys (yamlpos.check_node)
+            raise LintError("MM003", exc.message, label, exc.line, exc.column) from None
     if not isinstance(section, dict):
         raise LintError("MM003", "the configuration must be a mapping", label)
-    return parse_config(section, label)
+    config = parse_config(section, label)
+    set_caps(config.max_file_size)
+    return config

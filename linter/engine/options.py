@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +32,11 @@ def parse_size(value: Any, key: str, path: str | None) -> int:
 def _value(option: Option, value: Any, key: str, path: str | None) -> Any:
     if option.kind == "size":
         return parse_size(value, key, path)
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    number = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
     if option.kind == "float" and number:
         return float(value)
     if option.kind == "int" and number and value == int(value) and value >= 0:

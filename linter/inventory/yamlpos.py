@@ -138,7 +138,7 @@ def _no_duplicate_keys(node: yaml.MappingNode, path: str) -> None:
                 path,
                 key_node,
                 f"duplicate key {key_node.value!r} (first at line {p.line}, column {p.column}; "
-                "Ansible would only warn and keep this one)",
+                "a YAML loader such as Ansible's silently keeps only this one)",
             )
 
 
