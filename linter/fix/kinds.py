@@ -153,7 +153,8 @@ def duplicates(t: Target) -> Iterator[Piece]:
                 t, p, "MM404" if p.key.endswith(("mem_address", "mem_size")) else "MM401", why
             )
     seen: set[str] = set()
-    for p in line.named("reserve_mem"):
+    # Before 6.11 reserve_mem= is unknown and goes to init's environment: nothing to collapse.
+    for p in line.named("reserve_mem") if t.kernel.has_reserve_mem else ():
         if p.value is not None and p.value in seen:
             yield from _removal(t, p, "MM203", f"{p.raw} repeats an earlier reserve_mem= (-EBUSY)")
         elif p.value is not None:
