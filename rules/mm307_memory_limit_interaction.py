@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.model import INVALID, RFC, UNSUPPORTED
+from memmap_lint.kernel.model import INVALID, RFC, UNSUPPORTED, WILDCARD
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.kernel.whatif import Limit, limits, without_limits
@@ -60,7 +60,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             assert region.start is not None
             end = region.start + region.size
             after = [lim for lim in lims if lim.offset > region.offset and end > lim.value]
-            if region.kind != "memmap-wildcard" or not after:
+            if region.kind != WILDCARD or not after:
                 continue
             lim = after[0]
             yield _hit(
@@ -77,7 +77,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         if region.status in (UNSUPPORTED, INVALID):
             continue
         before = [lim for lim in lims if not rfc or lim.offset < region.offset]
-        if region.kind == "memmap-wildcard" and not rfc:
+        if region.kind == WILDCARD and not rfc:
             continue
         if not before:
             continue

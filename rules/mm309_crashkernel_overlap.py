@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 from memmap_lint.kernel.crashkernel import Crash, place, read_crashkernel
 from memmap_lint.kernel.dialects.memblock import Memblock, memory_ranges
-from memmap_lint.kernel.model import MAINLINE, PLACED
+from memmap_lint.kernel.model import MAINLINE, PLACED, RESERVE_MEM, WILDCARD
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human, kernel_size
 from memmap_lint.rule import Hit, HostContext
@@ -65,7 +65,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         claims = [
             (shown(r), r.start, r.start + r.size)
             for r in reserved_regions(sim)
-            if r.kind == "memmap-wildcard" and r.start is not None
+            if r.kind == WILDCARD and r.start is not None
         ]
         claims += [(f"memmap={text}", s, s + n) for s, n, _p, text in sim.reservations]
         for what, s, e in claims:
@@ -82,7 +82,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 return
     if sim.dialect != MAINLINE:
         return
-    regions = [r for r in sim.regions if r.kind == "reserve_mem" and r.status == PLACED]
+    regions = [r for r in sim.regions if r.kind == RESERVE_MEM and r.status == PLACED]
     if not regions:
         return
     mb = Memblock.for_table(sim.table, ctx.thresholds.headroom)

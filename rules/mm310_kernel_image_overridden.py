@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from memmap_lint.kernel.cmdline import Param
 from memmap_lint.kernel.e820 import type_name
 from memmap_lint.kernel.kaslr import decompressor_nokaslr, efi_stub_override, scan
+from memmap_lint.kernel.params import kernel_items
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
 from memmap_lint.kernel.whatif import limits
@@ -73,7 +74,11 @@ def _culprits(ctx: HostContext) -> dict[tuple[int, str], tuple[Param, int, str, 
         hole = f"no RAM at {', '.join(rng(s, e) for s, e in holes)}"
         limit = next((lim for lim in limits(ctx.cmdline, ctx.kernel) if lim.value < hi), None)
         exactmap = next(
-            (p for p in ctx.cmdline.named("memmap") if (p.value or "").startswith("exactmap")),
+            (
+                p
+                for p in ctx.cmdline.named("memmap")
+                if any(it.form == "exactmap" for it in kernel_items(p, ctx.kernel))
+            ),
             None,
         )
         if limit is not None:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.consumers import ramoops_kind, ramoops_last, ramoops_value
+from memmap_lint.kernel.consumers import charp_too_long, ramoops_kind, ramoops_last, ramoops_value
 from memmap_lint.kernel.model import RESERVE_MEM
 from memmap_lint.kernel.names import kind_supported, mentions
 from memmap_lint.rule import Hit, HostContext
@@ -49,7 +49,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if param is None or param.value is None or not ctx.kernel.has_mem_name:
         return
     name = param.value
-    if name == "" or len(name.encode("utf-8", "surrogateescape")) > 1024:
+    if name == "" or charp_too_long(name):
         return  # MM410: the kernel rejects or empties the value itself
     kind = ramoops_kind(ctx.kernel)
     reqs = mentions(ctx.cmdline)

@@ -33,7 +33,12 @@ import difflib
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
-from memmap_lint.kernel.consumers import RAMOOPS_PARAMS, ramoops_params, read_ramoops
+from memmap_lint.kernel.consumers import (
+    RAMOOPS_PARAMS,
+    charp_too_long,
+    ramoops_params,
+    read_ramoops,
+)
 from memmap_lint.kernel.misread import octal_meant, suffixed_size
 from memmap_lint.kernel.sizes import kernel_size
 from memmap_lint.rule import Hit, HostContext
@@ -133,7 +138,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 param=p,
                 offset=offset,
             )
-        elif len(p.value.encode("utf-8", "surrogateescape")) > 1024:
+        elif charp_too_long(p.value):
             yield Hit(
                 f"{p.name}=...: the value is longer than 1024 characters: param_set_charp "
                 "refuses it (string parameter too long) and ramoops gets no region name.",

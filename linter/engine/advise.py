@@ -29,15 +29,22 @@ from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.consumers import instances
 from memmap_lint.kernel.earlyboot import Facts
-from memmap_lint.kernel.model import MAINLINE, PLACED, RFC, STOCK, Region, Simulation
+from memmap_lint.kernel.model import (
+    MAINLINE,
+    PLACED,
+    RESERVE_MEM,
+    RFC,
+    STOCK,
+    WILDCARD,
+    Region,
+    Simulation,
+)
 from memmap_lint.kernel.params import memmap_items
 from memmap_lint.kernel.placement import largest, overlaps
 from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.simulate import Options, simulate
 from memmap_lint.kernel.sizes import kernel_size
 
-WILDCARD = "memmap-wildcard"
-RESERVE_MEM = "reserve_mem"
 MIB = 1 << 20
 #: ``trace_instance=NAME@REGION`` (a reserve_mem region by name) exists from 6.12
 #: (kernel/trace/trace.c enable_instances(), commit 29a02ec66556).

@@ -49,6 +49,15 @@ RAMOOPS_PARAMS: dict[str, tuple[str, int | None]] = {
 ZONES = ("record_size", "console_size", "ftrace_size", "pmsg_size")
 
 
+#: kernel/params.c ``param_set_charp()``: ``strnlen(val, 1024 + 1)``; longer is -ENOSPC.
+CHARP_MAX = 1024
+
+
+def charp_too_long(value: str) -> bool:
+    """Whether ``param_set_charp()`` refuses ``value`` ("string parameter too long")."""
+    return len(value.encode("utf-8", "surrogateescape")) > CHARP_MAX
+
+
 def ramoops_params(cmdline: Cmdline) -> list[Param]:
     """The kernel parameters addressed to ramoops (``ramoops.*``), in order."""
     return [p for p in cmdline.params if p.key.startswith("ramoops.")]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memmap_lint.kernel.cmdline import Cmdline, Param
-from memmap_lint.kernel.e820 import RAM, Entry, sanitized
+from memmap_lint.kernel.e820 import RAM, Entry, sanitized, usable
 
 #: Region statuses of the JSON contract (the JSON report contract in README.md).
 PLACED = "placed"
@@ -119,4 +119,4 @@ class Simulation:
 
     def ram_total(self) -> int:
         """Bytes of usable RAM in the final table (RAM and RESERVED_KERN)."""
-        return sum(e.size for e in self.table if e.type in (1, 128))
+        return sum(e.size for e in usable(self.table))
