@@ -119,6 +119,15 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         ["inv.yaml", "--config", "c.yaml"],
         "inv.yaml:4:13: MM602 host h1: e820 (cap.txt): cannot read the capture: larger than",
     ),
+    "INI range beyond a C integer": (
+        {"h.ini": "h[0:99999999999999999999]\n"}, ["h.ini"], "h.ini:1:1: MM604 host range",
+    ),
+    "INI range of a million hosts": (
+        {"h.ini": "web[000000:999999]\n"}, ["h.ini"], "h.ini:1:1: MM604 host range [000000:99",
+    ),
+    "INI ranges multiplying past the cap": (
+        {"h.ini": "h" + "[0:999]" * 40 + "\n"}, ["h.ini"], "h.ini:1:1: MM604 host pattern",
+    ),
 }  # fmt: skip
 
 
@@ -160,3 +169,11 @@ def test_config_400_digit_number_is_no_crash(tmp_path: Path) -> None:
         tmp_path, {"inv.yaml": HOST, "c.toml": toml}, ["inv.yaml", "--config", "c.toml"]
     )
     assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+
+
+def test_ini_thousand_ranges_expand_without_recursion(tmp_path: Path) -> None:
+    # once a RecursionError: a name with 1,000 one-item ranges is one host
+    files: Files = {"h.ini": "h" + "[0:0]" * 1000 + " e820=cap.txt\n"}
+    proc = run_case(tmp_path, files, ["h.ini", "--format", "json"])
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    assert '"h' + "0" * 1000 + '"' in proc.stdout

@@ -9,11 +9,14 @@ of their start, one-letter ranges, a step, several ranges in one name).
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
+from collections.abc import Sequence
+from typing import overload
 
 #: A pattern that would expand to more hosts than this is refused (Ansible would try).
-MAX_HOSTS = 1_000_000
+MAX_HOSTS = 100_000
 
 
 class PatternError(Exception):
@@ -91,6 +94,28 @@ def expand_hostpattern(pattern: str) -> tuple[list[str], int | None]:
 
 
 def _expand_range(name: str, out: list[str]) -> None:
+    """Ansible's recursive ``expand_hostname_range``, without recursion: a name's ranges are
+    its bracket groups left to right (a substituted item never holds a bracket), so the hosts
+    are their product, counted against MAX_HOSTS before any is made."""
+    pieces: list[tuple[str, Sequence[str]]] = []
+    total = 1
+    rest = name
+    while "[" in rest and total:
+        head, seq, rest = _first_range(rest)
+        pieces.append((head, seq))
+        total *= len(seq)
+        if total + len(out) > MAX_HOSTS:
+            raise PatternError(f"host pattern '{name}' gives more than {MAX_HOSTS} hosts")
+    if not total:
+        return
+    for items in itertools.product(*(seq for _, seq in pieces)):
+        out.append(
+            "".join(head + item for (head, _), item in zip(pieces, items, strict=True)) + rest
+        )
+
+
+def _first_range(name: str) -> tuple[str, Sequence[str], str]:
+    """The text before the first ``[a:b(:c)]`` of ``name``, its items and the text after."""
     parts = name.replace("[", "|", 1).replace("]", "|", 1).split("|")
     if len(parts) != 3:
         raise PatternError(f"cannot expand host range in '{name}' (unbalanced '[' ']' or a '|')")
@@ -107,23 +132,39 @@ def _expand_range(name: str, out: list[str]) -> None:
         width = len(beg)
         if width != len(end):
             raise PatternError("host range must specify equal-length begin and end formats")
-    seq: list[str] | range
     try:
-        seq = _alpha_range(beg, end, step)
+        return head, _alpha_range(beg, end, step), tail
     except ValueError:  # not letters: numbers (Ansible's int(), so ' 1' and '1_0' pass too)
-        try:
-            seq = range(int(beg), int(end) + 1, int(step))
-        except ValueError as exc:
-            raise PatternError(f"bad host range [{nrange}]: {exc}") from exc
-    if len(seq) + len(out) > MAX_HOSTS:
+        pass
+    if max(len(beg), len(end), len(step)) > 30:
+        raise PatternError(f"bad host range [{nrange[:40]}]: numbers too long")
+    try:
+        numbers = range(int(beg), int(end) + 1, int(step))
+    except ValueError as exc:
+        raise PatternError(f"bad host range [{nrange}]: {exc}") from exc
+    if numbers.stop - numbers.start > MAX_HOSTS * abs(numbers.step):
         raise PatternError(f"host range [{nrange}] gives more than {MAX_HOSTS} hosts")
-    for item in seq:
-        text = str(item).zfill(width) if width else str(item)
-        host = head + text + tail
-        if "[" in host:
-            _expand_range(host, out)
-        else:
-            out.append(host)
+    return head, _Padded(numbers, width), tail
+
+
+class _Padded(Sequence[str]):
+    """The numbers of a range as host name parts, zero-padded to ``width``."""
+
+    def __init__(self, numbers: range, width: int) -> None:
+        self.numbers, self.width = numbers, width
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = self.numbers[i]
+        return str(n).zfill(self.width) if self.width else str(n)
 
 
 def _alpha_range(beg: str, end: str, step: str) -> list[str]:
