@@ -1,8 +1,9 @@
 """``lint --diff`` / ``--fix`` on real-shaped boot files, checked with the real tools.
 
-Every fixed /etc/default/grub is sourced by dash (as grub-mkconfig does) and every fixed grub.cfg
-passes grub-script-check (GRUB's own parser); the command line each entry gets after the fix is
-simulated and compared with what the author meant before it.
+Every fixed /etc/default/grub is sourced by dash and run through the real 10_linux (what
+grub-mkconfig writes passes grub-script-check and gives each entry the promised command line),
+and every fixed grub.cfg passes grub-script-check (GRUB's own parser); the command line each
+entry gets after the fix is simulated and compared with what the author meant before it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from memmap_lint.bootconfig import load_boot_config
+from grub_mkconfig import real_10_linux
+from memmap_lint.bootconfig import load_boot_config, parse_boot_text
 from memmap_lint.captures.parse import load_capture
 from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
@@ -62,6 +64,18 @@ def grub_check(path: Path) -> None:
     subprocess.run([GRUB_SCRIPT_CHECK, str(path)], check=True, capture_output=True)
 
 
+def mkconfig_check(defaults: Path) -> None:
+    """The real 10_linux on a fixed /etc/default/grub: grub-script-check accepts what it writes,
+    and GRUB gives each entry the command line the model (and so the fix) says."""
+    assert GRUB_SCRIPT_CHECK is not None
+    cfg = real_10_linux(defaults)
+    subprocess.run([GRUB_SCRIPT_CHECK], input=cfg, text=True, check=True)
+    real = parse_boot_text(cfg, "grub-cfg", "grub.cfg").entries
+    model = load_boot_config(defaults).entries
+    tails = [sorted(e.cmdline.split(" ro ", 1)[1] for e in x) for x in (real, model)]
+    assert tails[0] == tails[1]
+
+
 def e820(cmdline: str, release: str) -> list[tuple[int, int, int]]:
     cap = load_capture(str(CAPTURE))
     sim = simulate(cap.entries, cmdline, kernel_for(release), cap.setup_data)
@@ -91,6 +105,7 @@ def test_dollar_in_default_grub_and_grub_cfg(tmp_path: Path) -> None:
 
     # sh keeps one backslash for GRUB, GRUB gives the kernel the $.
     assert dash_value(grub, "GRUB_CMDLINE_LINUX_DEFAULT") == "quiet memmap=4G\\$12G"
+    mkconfig_check(grub)
     grub_check(cfg)
     for entry in load_boot_config(cfg).entries:
         if "recovery" not in entry.title:  # recovery entries never had it (MM502)
@@ -144,6 +159,7 @@ def test_duplicate_ramoops_parameters_collapse(tmp_path: Path) -> None:
     assert dash_value(grub, "GRUB_CMDLINE_LINUX_DEFAULT") == (
         "quiet reserve_mem=8M:4096:oops ramoops.mem_name=oops"
     )
+    mkconfig_check(grub)
 
 
 @needs_tools
@@ -192,10 +208,12 @@ def test_split_value_joined(tmp_path: Path) -> None:
     assert "fixed MM505: join GRUB_CMDLINE_LINUX's value on one line" in fixed.stderr
     assert "MM505" not in codes(fixed)
     assert dash_value(grub, "GRUB_CMDLINE_LINUX") == "quiet ramoops.mem_name=oops"
+    mkconfig_check(grub)
     [normal, *_] = load_boot_config(grub).entries
     assert normal.cmdline.endswith(" ro quiet ramoops.mem_name=oops splash")
 
 
+@needs_tools
 def test_split_memmap_list_joins_only_with_unsafe_fixes(tmp_path: Path) -> None:
     d = tmp_path / "etc" / "default"
     d.mkdir(parents=True)
@@ -205,6 +223,7 @@ def test_split_memmap_list_joins_only_with_unsafe_fixes(tmp_path: Path) -> None:
     assert "\n4G!20G" in grub.read_text()  # a guess: not a safe fix
     cli("--fix", "--unsafe-fixes", "etc/default/grub", cwd=tmp_path)
     assert grub.read_text() == 'GRUB_CMDLINE_LINUX="memmap=16G!4G,4G!20G"\n'
+    mkconfig_check(grub)
     assert load_boot_config(grub).entries[0].cmdline.endswith(" ro memmap=16G!4G,4G!20G")
 
 
@@ -220,3 +239,4 @@ def test_fix_runs_again_on_what_a_fix_uncovers(tmp_path: Path) -> None:
     assert "fixed MM505" in fixed.stderr and "fixed MM501" in fixed.stderr
     assert not {"MM501", "MM505"} & set(codes(fixed))
     assert dash_value(grub, "GRUB_CMDLINE_LINUX") == "quiet memmap=4G\\$12G"
+    mkconfig_check(grub)
