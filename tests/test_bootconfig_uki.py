@@ -125,6 +125,8 @@ def test_lint_a_uki_end_to_end(tmp_path: Path) -> None:
     assert found["MM203"]["severity"] == "error"
     assert found["MM203"]["path"] == f"{uki}#.cmdline"
     assert "MM605" not in found and "MM106" not in found
+    # Said once: with Secure Boot a boot loader's command line is ignored (systemd-stub).
+    assert "With Secure Boot on, systemd-stub ignores" in found["MM508"]["message"]
 
 
 def test_not_a_pe_is_a_located_error(tmp_path: Path) -> None:

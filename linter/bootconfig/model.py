@@ -188,6 +188,9 @@ class BootConfig:
     entries: tuple[BootEntry, ...] = ()
     variables: Mapping[str, Assignment] = field(default_factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: What the kernel receives also depends on something outside these files (Secure Boot,
+    #: a ``bootconfig`` flag on the boot loader's line): said once per configuration (MM508).
+    caveats: tuple[str, ...] = ()
 
     @property
     def default_entry(self) -> BootEntry | None:

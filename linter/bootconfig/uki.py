@@ -125,4 +125,7 @@ class UkiFrontend:
         entry = BootEntry(
             first, "cmdline", line.text, line.spans(), True, tuple(notes), kernel=release
         )
-        return BootConfig(self.kind, tuple(s.path for s in sources), (entry,), {}, tuple(diags))
+        caveats = tuple(n for n in notes if n == SECURE_BOOT_NOTE or "no .cmdline" in n)
+        return BootConfig(
+            self.kind, tuple(s.path for s in sources), (entry,), {}, tuple(diags), caveats
+        )

@@ -50,9 +50,9 @@ _SPACE = " \t\n\v\f\r"
 EARLY_PARAMS = frozenset({"memmap", "mem", "crashkernel", "memblock", "efi_fake_mem"})
 
 NOT_READ_NOTE = (
-    "the kernel reads a bootconfig only with 'bootconfig' on the boot loader's command line "
-    "(init/main.c setup_boot_config; newer kernels also with CONFIG_BOOT_CONFIG_FORCE); its "
-    "kernel.* parameters come before the boot loader's"
+    "the kernel reads a bootconfig only when the boot loader's command line holds 'bootconfig' "
+    "(init/main.c setup_boot_config; newer kernels also with CONFIG_BOOT_CONFIG_FORCE=y), and "
+    "puts its kernel.* parameters before the boot loader's (setup_command_line)"
 )
 
 
@@ -335,7 +335,12 @@ class BootconfigFrontend:
             entries.append(entry)
             variables.update(found_vars)
         return BootConfig(
-            self.kind, tuple(s.path for s in sources), tuple(entries), variables, tuple(diags)
+            self.kind,
+            tuple(s.path for s in sources),
+            tuple(entries),
+            variables,
+            tuple(diags),
+            (NOT_READ_NOTE,) if entries else (),
         )
 
 
