@@ -229,3 +229,28 @@ def console_facts(console: str) -> HostFacts:
     if raw is None:
         raise ValueError("the console holds no complete facts")
     return parse_output(raw, "qemu:serial", "2026-12-02T20:16:00Z")
+
+
+def host_tree(facts: HostFacts, root: Path) -> Path:
+    """The files of a recorded host, laid out as tests/sshd_harness.py mounts them."""
+    pb = facts.postboot
+    assert pb is not None and pb.ramoops is not None and pb.klog is not None
+    for e in facts.memmap:
+        entry = root / "memmap" / str(e.index)
+        entry.mkdir(parents=True)
+        for name, value in (("start", f"{e.start:#x}"), ("end", f"{e.end:#x}"), ("type", e.type)):
+            (entry / name).write_text(value + "\n")
+    (root / "cmdline").write_text(facts.proc_cmdline + "\n")
+    (root / "dmesg.txt").write_text(pb.klog)
+    post = root / "postboot"
+    params = post / "module" / "ramoops" / "parameters"
+    params.mkdir(parents=True)
+    for name, value in pb.ramoops.items():
+        (params / name).write_text(value + "\n")
+        (params / name).chmod(0o400)
+    assert pb.iomem is not None
+    (post / "iomem").write_text(pb.iomem)
+    for name in pb.trace_instances or ():
+        (post / "tracing" / "instances" / name).mkdir(parents=True)
+    (post / "pstore").mkdir()
+    return root

@@ -39,6 +39,8 @@ from memmap_lint.engine.findings import Location
 from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build
 from memmap_lint.engine.inventory_input import sources_of
 from memmap_lint.errors import LintError
+from memmap_lint.inventory.model import Host
+from memmap_lint.inventory.yamlpos import Pos
 from memmap_lint.kernel.cmdline import Cmdline, parse
 from memmap_lint.kernel.consumers import instances as trace_instances
 from memmap_lint.kernel.e820 import Entry
@@ -47,7 +49,8 @@ from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 
 if TYPE_CHECKING:
-    from memmap_lint.inventory.model import Host
+    from memmap_lint.engine.results import HostResult
+    from memmap_lint.rule import Rule
 
 _RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
 _RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
@@ -430,3 +433,29 @@ def profile_addresses(inputs: Sequence[HostInput]) -> list[Json]:
             regions.append({**r, "actual": actual})
         out.append({**group, "regions": regions})
     return out
+
+
+def verify_host(
+    name: str,
+    facts: HostFacts,
+    rules: Sequence[Rule],
+    features: Sequence[str] = (),
+    dialect: str | None = None,
+) -> tuple[HostResult, Json]:
+    """One host's verification from its gathered facts alone (the Ansible post-reboot check):
+    its result through ``rules`` and the comparison (``check_host``)."""
+    from memmap_lint.engine.config import Config
+    from memmap_lint.engine.lint import Linter
+    from memmap_lint.engine.pipeline import check
+
+    host = Host(name, {}, (), Pos("ansible_facts.memmap_lint", 1, 1))
+    plain = Sources(host, "", lambda _offset: None, None, tuple(features), dialect)
+    s = verify_sources(
+        plain, facts, f"{name}: ansible_facts.memmap_lint", datetime.now(timezone.utc)
+    )
+    try:
+        inp = build(s)
+    except ValueError as exc:
+        raise LintError("MM604", f"host {name}: {exc}") from exc
+    (result,) = check(Linter(rules, Config()), [inp])
+    return result, inp.facts["verify"]

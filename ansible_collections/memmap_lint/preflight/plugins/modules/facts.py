@@ -29,6 +29,11 @@ description:
     kernel log's e820 lines from C(dmesg) or C(journalctl -k)), the DMI product name and BIOS
     version, the boot files (C(/etc/default/grub), C(/etc/default/grub.d/*.cfg), C(grub.cfg),
     C(grubenv), BLS entries, C(/etc/kernel/cmdline)) and the C(/boot/vmlinuz-*) versions."
+  - "And what the running kernel shows after the boot, for M(memmap_lint.preflight.verify)
+    (C(postboot)): C(/proc/iomem), C(/sys/module/ramoops/parameters), debugfs
+    C(memblock/reserve_mem_param) when mounted, the tracefs instances, the names in
+    C(/sys/fs/pstore) and C(/var/lib/systemd/pstore), whether pstore is mounted, and the kernel
+    log's lines about e820, reserve_mem, ramoops, pstore and tracing. These are root-only."
   - "Completed on the controller (the action plugin, which needs memmap-lint installed there):
     C(address) and the kernel that boots next (C(next_kernel), read from the boot files as
     C(memmap-lint collect) does), and the whole document is checked against the schema."
@@ -105,6 +110,14 @@ BOOT_FILE_PATTERNS = (
     "/etc/kernel/cmdline",
 )
 KLOG_LINE = re.compile(r"e820|Command line|command line")
+# The post-boot part, as the SSH collector's script reads it (memmap_lint.collect.script, PB).
+POSTBOOT_KLOG = re.compile(
+    r"ramoops|pstore|reserve_mem|[Tt]racing|boot instance|e820|user-defined|user: |Command line"
+    r"|command line|ecc:"
+)
+NAME = re.compile(r"[A-Za-z0-9._+@:,=-]+")
+RAMOOPS_PARAMS = "/sys/module/ramoops/parameters"
+RESERVE_MEM_PARAM = "/sys/kernel/debug/memblock/reserve_mem_param"
 
 
 def read_text(path):
@@ -172,6 +185,87 @@ def boot_kernels():
     return out
 
 
+def mounted(where, fstype):
+    """Whether ``fstype`` is mounted on ``where`` (/proc/mounts)."""
+    text = read_text("/proc/mounts") or ""
+    return any(line.split()[1:3] == [where, fstype] for line in text.splitlines() if line.strip())
+
+
+def names_in(path, root):
+    """(names, state): the entries of a directory (``?`` for an unusual name)."""
+    if not os.path.isdir(path):
+        return None, "missing" if root else "denied"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return None, "denied"
+    try:
+        found = sorted(os.listdir(path))
+    except OSError:
+        return None, "denied"
+    return [n if NAME.fullmatch(n) else "?" for n in found], None
+
+
+def gather_postboot(module):
+    """What the running kernel shows of its reservations and consumers (root-only files)."""
+    root = os.geteuid() == 0
+    missing, denied = [], []
+    out = {}
+
+    def note(key, state):
+        if state == "missing":
+            missing.append(key)
+        elif state == "denied":
+            denied.append(key)
+
+    out["iomem"] = read_text("/proc/iomem") if root else None
+    note("/proc/iomem", None if out["iomem"] is not None else "denied")
+    params = None
+    if not os.path.isdir(RAMOOPS_PARAMS):
+        note("ramoops-params", "missing")
+    elif not root:
+        note("ramoops-params", "denied")
+    else:
+        params = {}
+        for name in sorted(os.listdir(RAMOOPS_PARAMS)):
+            value = one_line(os.path.join(RAMOOPS_PARAMS, name))
+            if value is not None:
+                params[name] = value.split("\n")[0]
+    out["ramoops"] = params
+    param = None
+    if not root or not mounted("/sys/kernel/debug", "debugfs"):
+        note(RESERVE_MEM_PARAM, "denied")
+    elif not os.path.exists(RESERVE_MEM_PARAM):
+        note(RESERVE_MEM_PARAM, "missing")
+    else:
+        param = read_text(RESERVE_MEM_PARAM)
+        note(RESERVE_MEM_PARAM, None if param is not None else "denied")
+    out["reserve_mem_param"] = param
+    tracing = "/sys/kernel/tracing"
+    if not os.path.isdir(tracing + "/instances"):
+        tracing = "/sys/kernel/debug/tracing"
+    for key, field, path in (
+        ("trace-instances", "trace_instances", tracing + "/instances"),
+        ("pstore", "pstore", "/sys/fs/pstore"),
+        ("pstore-archive", "pstore_archive", "/var/lib/systemd/pstore"),
+    ):
+        names, state = names_in(path, root)
+        out[field] = names
+        note(key, state)
+    out["pstore_mounted"] = mounted("/sys/fs/pstore", "pstore")
+    klog = None
+    path = module.get_bin_path("dmesg")
+    if path is not None:
+        rc, text, _err = module.run_command([path], environ_update={"LC_ALL": "C"})
+        if rc == 0 and text.strip():
+            kept = [line for line in text.splitlines() if POSTBOOT_KLOG.search(line)]
+            klog = "".join(line + "\n" for line in kept)
+    note("klog-postboot", None if klog is not None else "denied")
+    out["klog"] = klog
+    out["missing"] = sorted(missing)
+    out["denied"] = sorted(denied)
+    out["sudo"] = False
+    return out
+
+
 def gather(module):
     """The facts document (``address`` and ``next_kernel`` left for the controller)."""
     uname = os.uname()
@@ -223,6 +317,7 @@ def gather(module):
         "next_kernel": None,
         "next_kernel_source": "unknown",
         "notes": notes,
+        "postboot": gather_postboot(module),
     }
 
 
