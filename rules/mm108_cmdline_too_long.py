@@ -47,26 +47,6 @@ def _bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogateescape"))
 
 
-def _tokens(text: str) -> list[Param]:
-    """Every token of the whole text, ``--`` included, without any length limit."""
-    line = parse(text, None)
-    found = sorted((*line.params, *line.init_args), key=lambda p: p.start)
-    out: list[Param] = []
-    pos = 0
-    for p in found:
-        gap = text[pos : p.start]
-        if gap.strip():
-            start = pos + gap.index(gap.strip()[0])
-            out.append(Param(-1, "--", None, start, start + 2, None, "--"))
-        out.append(p)
-        pos = p.end
-    gap = text[pos:]
-    if gap.strip():
-        start = pos + gap.index(gap.strip()[0])
-        out.append(Param(-1, "--", None, start, start + 2, None, "--"))
-    return out
-
-
 def _grub_cut(tokens: list[Param], image: str) -> int | None:
     """Index of the first word ``grub_create_loader_cmdline()`` drops (None: all fit).
 
@@ -97,7 +77,8 @@ def _names(params: list[Param]) -> str:
 def check(ctx: HostContext) -> Iterator[Hit]:
     text = ctx.cmdline.text
     image = ctx.facts.get("boot_image")
-    tokens = _tokens(text)
+    whole = parse(text, None)  # every word, `--` included, without a length limit
+    tokens = whole.tokens()
     if isinstance(image, str) and image and not text.lstrip().startswith(BOOT_IMAGE):
         cut = _grub_cut(tokens, image)
         if cut is None:
@@ -110,7 +91,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             f"kernel takes at most {COMMAND_LINE_SIZE - 1}, so GRUB drops every word from "
             f"'{tokens[cut].raw}' on, without a message. Lost: {_names(lost)}. Shorten the "
             "line or move memory parameters to its start.",
-            param=tokens[cut] if tokens[cut].index >= 0 else None,
+            param=tokens[cut] if tokens[cut] is not whole.separator else None,
             offset=tokens[cut].start,
             text=tokens[cut].raw,
             severity=severity,
@@ -132,7 +113,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
         f"the command line is {_bytes(text)} bytes; the kernel reads only the first "
         f"{COMMAND_LINE_SIZE - 1} (COMMAND_LINE_SIZE {COMMAND_LINE_SIZE}), so "
         f"{'; '.join(parts)}. Shorten the line or move memory parameters to its start.",
-        param=crossing[0] if crossing and crossing[0].index >= 0 else None,
+        param=crossing[0] if crossing and crossing[0] is not whole.separator else None,
         offset=at,
         severity="error" if hurt else None,
     )

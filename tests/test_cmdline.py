@@ -291,3 +291,11 @@ def test_truncation_hides_params_after_double_dash_too() -> None:
     # Byte 2046 is the first '-': the kernel sees a token "-", not "--".
     assert [p.name for p in c.params] == ["x" * 2045, "-"]
     assert c.init_args == ()
+
+
+def test_the_separator_is_kept_as_a_token() -> None:
+    # parse_args() stops at a bare "--" (kernel/params.c); the token itself is no parameter.
+    line = parse('ro "--" init=/bin/sh -- x')
+    assert line.separator is not None and line.separator.raw == '"--"'
+    assert [t.raw for t in line.tokens()] == ["ro", '"--"', "init=/bin/sh", "--", "x"]
+    assert parse("ro quiet").separator is None

@@ -42,7 +42,7 @@ from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
 from memmap_lint.kernel.cmdline import Cmdline, parse
-from memmap_lint.kernel.consumers import instances as trace_instances
+from memmap_lint.kernel.consumers import instances
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
 from memmap_lint.kernel.release import kernel_for
@@ -103,7 +103,7 @@ def observed_regions(pb: PostBoot, cmdline: Cmdline) -> tuple[dict[str, Json], s
     targets = {
         i.name: i.target
         for p in cmdline.named("trace_instance")
-        for i in trace_instances(p)
+        for i in instances(p)
         if i.target is not None and not i.target[:1].isdigit()
     }
     for m in _matches(_TRACE_MAPPED, lines):
@@ -250,7 +250,7 @@ def _trace(sim: Simulation, pb: PostBoot, regions: list[Json]) -> list[Json]:
     failed = {m[1]: m[2] for m in _matches(_TRACE_FAILED, lines)}
     out: list[Json] = []
     for p in sim.cmdline.named("trace_instance"):
-        for inst in trace_instances(p):
+        for inst in instances(p):
             item: Json = {"name": inst.name, "target": inst.target, "offset": p.start}
             if pb.trace_instances is None:
                 item["state"] = "unknown"

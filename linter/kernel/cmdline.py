@@ -68,6 +68,13 @@ class Cmdline:
     init_args: tuple[Param, ...] = ()
     truncated_at: int | None = None
     dropped: tuple[Param, ...] = field(default=())
+    #: The bare ``--`` that ends the kernel's part (``parse_args()`` stops there), if any.
+    separator: Param | None = None
+
+    def tokens(self) -> list[Param]:
+        """Every token the kernel reads, in order: parameters, the ``--``, what follows it."""
+        sep = (self.separator,) if self.separator is not None else ()
+        return [*self.params, *sep, *self.init_args]
 
     def named(self, *names: str) -> list[Param]:
         """Kernel parameters whose normalized name is one of ``names``, in order."""
@@ -191,6 +198,7 @@ def parse(text: str, limit: int | None = COMMAND_LINE_SIZE - 1) -> Cmdline:
     while pos < n and isspace(buf[pos]):
         pos += 1
     after = False
+    separator: Param | None = None
     index = 0
     while pos < n:
         start, end, name, value, vindex, pos = _next_arg(buf, pos)
@@ -208,6 +216,7 @@ def parse(text: str, limit: int | None = COMMAND_LINE_SIZE - 1) -> Cmdline:
         index += 1
         if not after and value is None and name == "--":
             after = True
+            separator = p
             continue
         (init if after else params).append(p)
     dropped: tuple[Param, ...] = ()
@@ -226,7 +235,7 @@ def parse(text: str, limit: int | None = COMMAND_LINE_SIZE - 1) -> Cmdline:
             )
             for q in (*rest.params, *rest.init_args)
         )
-    return Cmdline(text, tuple(params), tuple(init), truncated_at, dropped)
+    return Cmdline(text, tuple(params), tuple(init), truncated_at, dropped, separator)
 
 
 def _decode(s: str) -> str:

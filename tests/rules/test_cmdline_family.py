@@ -2,7 +2,7 @@
 
 The recorded boots (tests/fixtures/kernel-answers, see its README) are real kernels' answers:
 every boot that panicked with "Invalid user supplied memory map" must make MM110 fire and no other
-boot may, and the RFC kernel's printed name table must be what the name rules' walker predicts.
+boot may, and the RFC kernel's printed name table must be what kernel/names.py predicts.
 """
 
 from __future__ import annotations
