@@ -423,12 +423,18 @@ def _past_reserve_mem(state: dict[str, int]) -> Callable[[str], bool]:
     return until
 
 
-def _boot_reserve_mem(image: Path, entries: Sequence[Entry], size: int) -> tuple[str, int | None]:
+def _edge_params(size: int, extra: str = "") -> str:
+    return f"{extra} memblock=debug reserve_mem={size}:4K:p".lstrip()
+
+
+def _boot_reserve_mem(
+    image: Path, entries: Sequence[Entry], size: int, extra: str = ""
+) -> tuple[str, int | None]:
     """Boot with ``memblock=debug reserve_mem=SIZE:4K:p``: the log and where it was placed."""
     state: dict[str, int] = {}
     log = boot_until(
         image,
-        command_line(entries, f"memblock=debug reserve_mem={size}:4K:p"),
+        command_line(entries, _edge_params(size, extra)),
         _past_reserve_mem(state),
         memory=guest_memory(entries),
     ).log
@@ -478,16 +484,18 @@ def _kernel_largest(log: str) -> int:
 
 #: Maps whose RAM tops out low enough for a lazily backed guest (the struct page array of the
 #: whole map is written before reserve_mem runs).
-EDGE_MAPS = [
-    "dell-latitude-7390-2-in-1-16g.txt",
-    "dell-xps-13-9300-16g.txt",
-    "qemu-16g-memmap12g-at-4g-pmem.txt",
-    "qemu-q35-32g.txt",
+EDGE_CASES = [
+    ("dell-latitude-7390-2-in-1-16g.txt", ""),
+    ("dell-xps-13-9300-16g.txt", ""),
+    ("qemu-16g-memmap12g-at-4g-pmem.txt", ""),
+    ("qemu-q35-32g.txt", ""),
+    # arch_reserve_crashkernel(): 1 GiB from the top above 4 GiB, 256 MiB low below it.
+    ("dell-xps-13-9300-16g.txt", "crashkernel=1G,high"),
 ]
 
 
-@pytest.mark.parametrize("name", EDGE_MAPS)
-def test_reserve_mem_edge(name: str) -> None:
+@pytest.mark.parametrize(("name", "extra"), EDGE_CASES)
+def test_reserve_mem_edge(name: str, extra: str) -> None:
     """On each map: the kernel's largest placed size K (read from memblock=debug and bracketed
     by booting K and K + 4 KiB); memmap-lint never calls a refused size placed without a
     warning, and places 90% of K without an error."""
@@ -495,10 +503,10 @@ def test_reserve_mem_edge(name: str) -> None:
     if qemu() is None or kernel is None:
         _unavailable("qemu-system-x86_64 or the mainline-6.12 kernel is missing")
     entries = read_map(name)
-    probe, _ = _boot_reserve_mem(kernel.image, entries, MiB)
+    probe, _ = _boot_reserve_mem(kernel.image, entries, MiB, extra)
     edge = _kernel_largest(probe)
     (_, at_edge), (_, past_edge) = (
-        _boot_reserve_mem(kernel.image, entries, s) for s in (edge, edge + PAGE)
+        _boot_reserve_mem(kernel.image, entries, s, extra) for s in (edge, edge + PAGE)
     )
     assert at_edge is not None, f"{name}: the kernel refused {edge}, the largest free range"
     assert past_edge is None, f"{name}: the kernel placed {edge + PAGE} at {past_edge:#x}"
@@ -506,7 +514,7 @@ def test_reserve_mem_edge(name: str) -> None:
     options = Options(facts=Facts(cpus=1))  # QEMU's one CPU: a known fact
 
     def model(size: int) -> Region:
-        line = command_line(entries, f"memblock=debug reserve_mem={size}:4K:p")
+        line = command_line(entries, _edge_params(size, extra))
         return simulate(firmware, line, "mainline", options=options).regions[0]
 
     refused = model(edge + PAGE)
@@ -517,13 +525,13 @@ def test_reserve_mem_edge(name: str) -> None:
     inside = model(edge * 9 // 10 // PAGE * PAGE)
     assert inside.status == PLACED, f"{name}: 90% of the kernel's {edge} is {inside.status}"
     small = simulate(
-        firmware, command_line(entries, "reserve_mem=4K:4K:p"), "mainline", options=options
+        firmware, command_line(entries, _edge_params(PAGE, extra)), "mainline", options=options
     )
     nominal = small.largest_free[1] if small.largest_free else 0
     coarse = Memblock.for_table(small.table).largest()  # the model before issue 17
     sure = largest(edge // PAGE, lambda n: not model(n * PAGE).risk) * PAGE
     print(
-        f"\n{name}: kernel largest {edge / MiB:.2f} MiB; nominal model {(nominal - edge) / MiB:+.2f}"
+        f"\n{name} {extra}: kernel largest {edge / MiB:.2f} MiB; nominal model {(nominal - edge) / MiB:+.2f}"
         f" MiB, without warning up to {(sure - edge) / MiB:+.2f} MiB, coarse model "
         f"{((coarse[1] if coarse else 0) - edge) / MiB:+.2f} MiB"
     )

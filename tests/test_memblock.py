@@ -154,3 +154,13 @@ def test_cpu_count_from_the_log_replaces_the_assumption() -> None:
         Options(facts=Facts(cpus=capture.cpus)),
     )
     assert "1 CPU(s)" in sim.regions[0].risk and "assumed" not in sim.regions[0].risk.split(",")[0]
+
+
+def test_crashkernel_high_comes_first() -> None:
+    """crashkernel=1G,high is reserved in setup_arch(), before reserve_mem: 1 GiB from the top
+    above 4 GiB (16 MiB aligned) and 256 MiB below 4 GiB; 6.12 left 13300 MiB on this map
+    (tests/test_live_kernel.py test_reserve_mem_edge)."""
+    entries = parse_map((MAPS / "dell-xps-13-9300-16g.txt").read_text(), "BIOS-e820")
+    line = "nokaslr crashkernel=1G,high reserve_mem=4K:4K:p"
+    sim = simulate(entries, line, "mainline", options=Options(facts=Facts(cpus=1)))
+    assert sim.largest_free is not None and sim.largest_free[1] == 13300 * MIB

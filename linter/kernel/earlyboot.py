@@ -13,6 +13,7 @@ Steps, in the kernel's order, with the size each takes:
    trampoline and the BIOS areas below 1 MiB).
 4. Small top-down allocations: direct-map page tables (``alloc_low_pages()``), ``NODE_DATA``
    (``alloc_node_data()``), the section usemaps; together well under 1 MiB (``SMALL``).
+   Then ``arch_reserve_crashkernel()`` for ``crashkernel=`` (:mod:`memmap_lint.kernel.crashkernel`).
 5. ``paging_init()`` -> ``sparse_init_nid()``: the struct page array, ``section_map_size()``
    (2 MiB: 64 bytes per 4 KiB page, PMD-aligned) per present 128 MiB section, in one
    ``memblock_alloc_exact_nid_raw(size, PMD_SIZE, __pa(MAX_DMA_ADDRESS), ...)`` (from 16 MiB);
@@ -39,7 +40,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memmap_lint.kernel.crashkernel import Crash, place
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
+from memmap_lint.kernel.release import Kernel
 
 MIB = 1 << 20
 #: arch/x86/include/asm/page_types.h LOAD_PHYSICAL_ADDR (CONFIG_PHYSICAL_START, Debian 6.12).
@@ -134,11 +137,13 @@ def plan(
     facts: Facts = Facts(),
     image_start: int | None = IMAGE_START,
     cpus: int | None = None,
+    crash: tuple[Crash, Kernel] | None = None,
 ) -> tuple[Memblock, list[Step]]:
     """memblock as ``reserve_mem()`` finds it, and the steps that made it (module docstring).
 
     ``image_start`` None leaves the image out (KASLR: its place is not known); ``cpus`` overrides
-    ``facts.cpus`` (the bound the caller tries).
+    ``facts.cpus`` (the bound the caller tries); ``crash`` is the ``crashkernel=`` request and
+    the kernel that reads it.
     """
     mb = Memblock(list(memory))
     steps: list[Step] = []
@@ -162,6 +167,13 @@ def plan(
         return at
 
     alloc("page tables, NODE_DATA, usemaps (small allocations)", SMALL, PAGE_SIZE)
+    if crash is not None:
+        request, kernel = crash
+        steps.append(
+            Step(
+                "crash kernel (arch_reserve_crashkernel)", place(mb, request, kernel), request.size
+            )
+        )
     sections = present_sections(memory)
     if alloc("struct pages (sparse_init_nid)", sections * SECTION_MAP, PMD, DMA_LIMIT) is None:
         for _ in range(sections):

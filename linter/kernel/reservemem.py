@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memmap_lint.kernel.crashkernel import Crash
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock, take_top
 from memmap_lint.kernel.earlyboot import (
     DEFAULT_CPUS,
@@ -31,6 +32,7 @@ from memmap_lint.kernel.earlyboot import (
     percpu_chunk,
     plan,
 )
+from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.sizes import human
 
 
@@ -58,24 +60,27 @@ class Placer:
         facts: Facts,
         kaslr: bool,
         headroom: int,
+        crash: tuple[Crash, Kernel] | None = None,
     ) -> None:
         self.facts = facts
         kaslr = facts.kaslr if facts.kaslr is not None else kaslr
         image = facts.image[1] if facts.image else IMAGE_SIZE
-        self.nominal, _ = plan(memory, setup_data, facts)
+        self.nominal, _ = plan(memory, setup_data, facts, crash=crash)
         self.largest = self.nominal.largest()
         cpus = f"{facts.cpus} CPU(s)" if facts.cpus else f"{DEFAULT_CPUS} CPUs assumed"
         where = "at 16 MiB" if not kaslr or facts.image else "placed by KASLR, assumed at 16 MiB"
         self.assumed = f"{cpus}, a {human(image)} kernel image {where}, no initrd"
+        if crash is not None:
+            self.assumed += f", {crash[0].text}"
         self.bounds: list[tuple[str, Memblock]] = []
         if not facts.cpus:
-            many, _ = plan(memory, setup_data, facts, cpus=MANY_CPUS)
+            many, _ = plan(memory, setup_data, facts, cpus=MANY_CPUS, crash=crash)
             extra = percpu_chunk(MANY_CPUS)[0] - percpu_chunk(DEFAULT_CPUS)[0]
             self.bounds.append(
                 (f"{MANY_CPUS} possible CPUs (+{human(extra)} of per-CPU areas)", many)
             )
         if kaslr and not facts.image:
-            moved, _ = plan(memory, setup_data, facts, image_start=None)
+            moved, _ = plan(memory, setup_data, facts, image_start=None, crash=crash)
             big = moved.largest()
             if big is not None:
                 middle = (big[0] + big[1] // 2 - image // 2) // PMD * PMD

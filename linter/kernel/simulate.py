@@ -16,6 +16,7 @@ from typing import Any
 from memmap_lint.kernel import names as N
 from memmap_lint.kernel import params as P
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
+from memmap_lint.kernel.crashkernel import read_crashkernel
 from memmap_lint.kernel.dialects import rfc
 from memmap_lint.kernel.dialects.memblock import DEFAULT_HEADROOM, add, memory_ranges
 from memmap_lint.kernel.e820 import (
@@ -380,12 +381,14 @@ def _reserve_mem(
     memory = memory_ranges(boot.table.entries())
     if boot.image is not None:
         memory = add(memory, boot.image[0], boot.image[0] + boot.image[1])
+    request = read_crashkernel(line, sum(t - s for s, t in memory))
     placer = Placer(
         memory,
         tuple(setup_data),
         options.facts,
         kaslr=not any(p.key == "nokaslr" for p in line.params),
         headroom=options.headroom,
+        crash=(request, boot.kernel) if request is not None else None,
     )
     names = N.ReserveMemNames()
     for p in specs:
