@@ -6,7 +6,7 @@ What it finds:
     the largest size that would still be placed, the rest of the command line unchanged. A region
     that fails only because a ``mem=``/bare ``memmap=nn`` limit removed the RAM it needed is left
     to MM307 (memory-limit-interaction), and a wildcard read as a limit by a kernel without the
-    RFC to MM105. A ``reserve_mem=`` region that fits only if what cannot be known offline is
+    RFC to MM105, and one that fails only because ``crashkernel=`` took its room to MM309. A ``reserve_mem=`` region that fits only if what cannot be known offline is
     kind (the CPU count, where physical KASLR puts the kernel image, an initrd) is a warning
     that names the room left and what would tip it.
 
@@ -50,6 +50,7 @@ from memmap_lint.kernel.whatif import (
 )
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import rng, shown
+from memmap_lint.rules.mm309_crashkernel_overlap import crash_blames
 
 CODE = "MM301"
 NAME = "region-does-not-fit"
@@ -142,6 +143,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     sim = ctx.sim
     if sim is None or sim.panic:
         return
+    crash_blamed = crash_blames(ctx)
     for index, region in enumerate(sim.regions):
         if region.status == PLACED and region.risk:
             yield Hit(
@@ -151,6 +153,8 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             )
             continue
         if region.status != NO_FIT or placed_without_limits(sim, ctx.kernel, index):
+            continue
+        if index in crash_blamed:
             continue
         if region.kind == WILDCARD and sim.dialect == RFC:
             message = _rfc(ctx, index, region)

@@ -4,9 +4,9 @@ What it finds:
     ``crashkernel=size@offset`` whose range meets a placed wildcard region or an explicit
     ``memmap=`` reservation (``$``, ``#``, ``!``, ``%...+type``): the crash kernel's reservation
     then fails. On Linux >= 6.11 it also finds ``reserve_mem=`` regions that no longer fit once
-    the crash kernel has taken its memory, and says where a ``reserve_mem=`` region goes when the
-    simulator's approximate address lies on a fixed crash range. Overlaps between regions and
-    explicit reservations are MM302's.
+    the crash kernel has taken its memory (the simulator reserves it first, as ``setup_arch()``
+    does; MM301 leaves those to this rule). Overlaps between regions and explicit reservations
+    are MM302's.
 
 Why it matters:
     ``memmap=`` edits the e820 table in ``parse_early_param()``; reserved entries never become
@@ -34,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.crashkernel import Crash, place, read_crashkernel
-from memmap_lint.kernel.dialects.memblock import Memblock, memory_ranges
-from memmap_lint.kernel.model import MAINLINE, PLACED, RESERVE_MEM, WILDCARD
+from memmap_lint.kernel.crashkernel import Crash, read_crashkernel
+from memmap_lint.kernel.dialects.memblock import memory_ranges
+from memmap_lint.kernel.model import MAINLINE, NO_FIT, PLACED, RESERVE_MEM, WILDCARD
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human, kernel_size
+from memmap_lint.kernel.whatif import rerun, same_shape
 from memmap_lint.rule import Hit, HostContext
 from memmap_lint.rules._mm3_common import rng, shown
 
@@ -46,6 +47,24 @@ CODE = "MM309"
 NAME = "crashkernel-overlap"
 SEVERITY = "error"
 NEEDS_E820 = True
+
+
+def crash_blames(ctx: HostContext) -> list[int]:
+    """Indexes of the reserve_mem regions that find no room only because of ``crashkernel=``
+    (the simulator reserves the crash kernel first; the same command line without it places
+    them)."""
+    sim = ctx.sim
+    if sim is None or sim.panic or sim.dialect != MAINLINE:
+        return []
+    failed = [i for i, r in enumerate(sim.regions) if r.kind == RESERVE_MEM and r.status == NO_FIT]
+    crash = read_crashkernel(ctx.cmdline, sum(t - s for s, t in memory_ranges(sim.table)))
+    if not failed or crash is None or crash.param is None:
+        return []
+    text = ctx.cmdline.text
+    other = rerun(sim, ctx.kernel, text[: crash.param.start] + text[crash.param.end :])
+    if not same_shape(sim, other):
+        return []
+    return [i for i in failed if other.regions[i].status == PLACED]
 
 
 def _hit(crash: Crash, message: str, severity: str | None = None) -> Hit:
@@ -82,35 +101,14 @@ def check(ctx: HostContext) -> Iterator[Hit]:
                 return
     if sim.dialect != MAINLINE:
         return
-    regions = [r for r in sim.regions if r.kind == RESERVE_MEM and r.status == PLACED]
-    if not regions:
-        return
-    mb = Memblock.for_table(sim.table, ctx.thresholds.headroom)
-    at = place(mb, crash, ctx.kernel)
-    if at is None:
-        return
-    where = (
-        f"at {rng(at, at + crash.size)}"
-        if crash.base
-        else f"at about {rng(at, at + crash.size)} (top-down, below 4 GiB first)"
-    )
-    for r in regions:
-        assert r.start is not None
-        start = mb.alloc(r.size, r.align or 64)
-        if start is None:
-            yield _hit(
-                crash,
-                f"{crash.text}: setup_arch() reserves {human(crash.size)} for the crash kernel "
-                f"{where} before reserve_mem= runs, and then {shown(r)} finds no room: "
-                "reserve_mem() returns -ENOMEM, nothing is reserved and nothing is printed. "
-                "Leave room for both (approximate: the early allocations are modelled).",
-            )
-        elif crash.base and r.start < crash.base + crash.size and crash.base < r.start + r.size:
-            yield _hit(
-                crash,
-                f"{crash.text} and {shown(r)}: the simulator's approximate address for the "
-                f"region lies in the crash kernel's {rng(crash.base, crash.base + crash.size)}, "
-                "but the crash kernel is reserved first (setup_arch()), so the region goes "
-                f"elsewhere, about {rng(start, start + r.size)}.",
-                "info",
-            )
+    where = "at its fixed address" if crash.base else "top-down, below 4 GiB first"
+    for index in crash_blames(ctx):
+        r = sim.regions[index]
+        yield _hit(
+            crash,
+            f"{crash.text}: setup_arch() reserves {human(crash.size)} for the crash kernel "
+            f"({where}) before reserve_mem= runs, and then {shown(r)} finds no room: "
+            "reserve_mem() returns -ENOMEM, nothing is reserved and nothing is printed; without "
+            "the crash kernel it would be placed. Leave room for both (the early allocations "
+            "are modelled).",
+        )
