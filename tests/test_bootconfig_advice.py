@@ -67,3 +67,38 @@ def test_split_value_is_an_error_end_to_end(tmp_path: Path) -> None:
         assert f["severity"] == "error"
         assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 1, 35)
         assert "the kernel receives only 'memmap=16G!4G,'" in str(f["message"])
+
+
+def test_no_affected_entry_is_counted_clean(tmp_path: Path) -> None:
+    # GRUB_CMDLINE_LINUX reaches all three entries (normal, advanced, recovery) as memmap=4GG:
+    # text may show the finding once, but counts three affected entries; JUnit fails all three.
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    (d / "grub").write_text('GRUB_CMDLINE_LINUX="memmap=4G$12G"\n')
+
+    def run(fmt: str) -> str:
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "memmap_lint.cli.main",
+                "lint",
+                "--format",
+                fmt,
+                "etc/default/grub",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=dict(os.environ),
+            timeout=120,
+        )
+        assert p.returncode == 1, p.stderr
+        return p.stdout
+
+    text = run("text")
+    assert text.rstrip().splitlines()[-1].startswith("3 host(s), 0 clean: 3 error(s)")
+    assert text.count("MM501") == 1  # shown once, naming the other entries
+    assert run("junit").count("<failure") == 3
+    sarif = json.loads(run("sarif"))
+    assert sum(1 for r in sarif["runs"][0]["results"] if r["ruleId"] == "MM501") == 3
