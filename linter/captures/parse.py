@@ -14,7 +14,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from memmap_lint.captures.data import looks_like_data, parse_data
 from memmap_lint.captures.dmesg import looks_like_kernel_log, parse_kernel_log
 from memmap_lint.captures.model import CODE, UNKNOWN_TYPE, Capture, capture_error, no_map_error
 from memmap_lint.captures.sysfs import (
@@ -49,6 +48,8 @@ def parse_capture(text: str, source: str = "<inline>") -> Capture:
         return parse_sysfs_grep(text, source)
     if looks_like_iomem(first):
         return parse_iomem(text, source)
+    from memmap_lint.captures.data import looks_like_data, parse_data  # yaml: only when needed
+
     if looks_like_data(text):
         return parse_data(text, source)
     raise no_map_error(source)

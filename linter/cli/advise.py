@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
 from memmap_lint.errors import LintError, LintErrors
-from memmap_lint.kernel.sizes import human
 
 if TYPE_CHECKING:
     from memmap_lint.engine.advise import Advice, GroupAdvice, Subject
@@ -240,6 +239,8 @@ def _hosts(names: tuple[str, ...], limit: int = 6) -> str:
 
 
 def advice_text(advice: Advice) -> Iterator[str]:
+    from memmap_lint.kernel.sizes import human
+
     if not advice.regions:
         yield "No named region (memmap=nn*align:name or reserve_mem=) on the selected hosts."
     for r in advice.regions:

@@ -5,13 +5,28 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
-from memmap_lint.engine.findings import SEVERITIES
-
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "html")
+FORMATS = ("text", "concise", "json", "sarif", "junit", "github", "html")
+# Choices written out so that building the parser imports no implementation (a test checks
+# each against the module that owns it: engine.findings.SEVERITIES, kernel.model.DIALECTS).
+SEVERITIES = ("error", "warning", "info")
+DIALECTS = ("stock", "rfc", "mainline")
+#: ``--kind`` of a boot file: the boot config front ends' kinds (``bootconfig.loader.KINDS``,
+#: a test checks they agree), written out so that building the parser imports no front end
+BOOT_KINDS = (
+    "grubenv",
+    "uki",
+    "bootconfig",
+    "grubby",
+    "kernel-cmdline",
+    "proc-cmdline",
+    "bls",
+    "grub-cfg",
+    "grub-default",
+)
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 

@@ -31,7 +31,11 @@ def add_parser(sub: Subparsers) -> None:
         choices=("inventory", *BOOT_KINDS),
         help="what PATH is (default: detected by name and content)",
     )
-    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="report format (default: concise when every PATH is a boot file, else text)",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
     add_rule_options(p, fail_on_default=None)
     nxt = p.add_argument_group("the next boot (wins over the config, the files and the inventory)")
@@ -75,6 +79,27 @@ def add_parser(sub: Subparsers) -> None:
         action="store_true",
         help="with --fix/--diff, also the fixes that change more than the defect",
     )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print no report (errors still go to stderr); the exit status tells the result",
+    )
+    p.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print the number of findings per code instead of the report",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="leave out the findings recorded in FILE (--write-baseline): only new ones count",
+    )
+    p.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record every finding of this run in FILE and exit 0 (adopting the linter)",
+    )
     p.set_defaults(func=run)
 
 
@@ -89,7 +114,13 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.engine.pipeline import run as run_pipeline
     from memmap_lint.report.progress import Progress
 
+    known = None
+    if args.baseline:
+        from memmap_lint.engine.baseline import load_baseline
+
+        known = load_baseline(args.baseline)
     options = Options(
+        stdin=read_stdin(args),
         kind=args.kind,
         hosts=args.hosts,
         select=split_codes(args.select),
@@ -115,14 +146,52 @@ def run(args: argparse.Namespace) -> int:
         print(str(err), file=sys.stderr)
     if not done.results and done.errors:
         return EXIT_ERROR
+    if args.write_baseline:
+        return write_baseline(args.write_baseline, done.results, bool(done.errors))
+    if known is not None:
+        from memmap_lint.engine.baseline import apply_baseline
+
+        done.results = apply_baseline(done.results, known)[0]
+        done.shown = apply_baseline(done.shown, known)[0]
     if not args.diff or args.output:
         progress.stage("writing the report", None)
-        write_report(args, done.shown, done.rules, done.results)
+        # boot files: a line per finding, as editors and pre-commit show linters' output; an
+        # inventory: findings grouped by host with where each region lands (the table)
+        default = "concise" if done.boot_only else "text"
+        write_report(args, done.shown, done.rules, done.results, default)
         progress.close()
     if done.errors or done.unreachable:
         return EXIT_ERROR
     threshold = rank(args.fail_on or done.config.fail_on or "warning")
     return EXIT_FINDINGS if done.worst() >= threshold else EXIT_CLEAN
+
+
+def read_stdin(args: argparse.Namespace) -> bytes | None:
+    """The content of ``-`` among the paths (read once), or None."""
+    import sys
+
+    from memmap_lint.errors import LintError
+
+    if "-" not in args.paths:
+        return None
+    if args.paths.count("-") > 1:
+        raise LintError("MM001", "'-' (stdin) can be given once")
+    if args.fix or args.diff:
+        raise LintError("MM001", "--fix and --diff need files, not '-' (stdin)")
+    return sys.stdin.buffer.read()
+
+
+def write_baseline(path: str, results: list[Any], failed: bool) -> int:
+    """``--write-baseline``: every finding recorded in ``path``; 0 unless the run had errors."""
+    import sys
+
+    from memmap_lint.engine.baseline import baseline_text
+    from memmap_lint.fileio import write_file
+
+    write_file(path, [baseline_text(results)])
+    count = sum(len(r.findings) for r in results)
+    print(f"memmap-lint: {count} finding(s) recorded in {path}", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_CLEAN
 
 
 def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
@@ -158,37 +227,56 @@ def write_report(
     shown: list[Any],
     rules: list[Any],
     results: list[Any] | None = None,
+    default_format: str = "text",
 ) -> None:
-    """The report in ``--format``, to ``--output`` or stdout: the text report may show a finding
-    that several boot entries share once (``shown``); every other format, and the text report's
-    totals, have one finding per entry (``results``)."""
+    """The report in ``--format`` (else ``default_format``), to ``--output`` or stdout: the text
+    report may show a finding that several boot entries share once (``shown``); every other
+    format, and the text report's totals, have one finding per entry (``results``)."""
     import os
     import sys
     from collections.abc import Iterable
 
-    from memmap_lint.report.github import render_github
-    from memmap_lint.report.json_report import render_json
-    from memmap_lint.report.junit import render_junit
     from memmap_lint.report.output import write_output
-    from memmap_lint.report.sarif import render_sarif
-    from memmap_lint.report.text import render_text
 
-    fmt = args.format
+    # each format's module only when it is asked for (their imports cost start-up time)
+    fmt = args.format or default_format
     chunks: Iterable[str]
     every = shown if results is None else results
-    if fmt == "json":
+    if getattr(args, "quiet", False) and not args.output:  # verify shares this, without it
+        return
+    if getattr(args, "statistics", False):
+        from memmap_lint.report.concise import render_statistics
+
+        write_output(render_statistics(every), None)
+        if not args.output:
+            return
+    if fmt == "concise":
+        from memmap_lint.report.concise import render_concise
+
+        chunks = render_concise(every)
+    elif fmt == "json":
+        from memmap_lint.report.json_report import render_json
+
         chunks = render_json(every)
     elif fmt == "sarif":
+        from memmap_lint.report.sarif import render_sarif
+
         chunks = render_sarif(every, rules)
     elif fmt == "junit":
+        from memmap_lint.report.junit import render_junit
+
         chunks = render_junit(every)
     elif fmt == "github":
+        from memmap_lint.report.github import render_github
+
         chunks = render_github(every)
     elif fmt == "html":
         from memmap_lint.report.html import render_html
 
         chunks = render_html(every)
     else:
+        from memmap_lint.report.text import render_text
+
         colour = args.color == "always" or (
             args.color == "auto"
             and args.output is None

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from memmap_lint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, Subparsers, add_rule_options
-from memmap_lint.kernel.model import DIALECTS
+from memmap_lint.cli.common import (
+    DIALECTS,
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    Subparsers,
+    add_rule_options,
+)
 
 
 def add_parser(sub: Subparsers) -> None:

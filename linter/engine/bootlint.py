@@ -32,20 +32,22 @@ from memmap_lint.engine.hostinput import (
 )
 from memmap_lint.engine.override import Override
 from memmap_lint.errors import LintError
-from memmap_lint.inventory.model import Host
-from memmap_lint.inventory.yamlpos import Pos
+from memmap_lint.inventory.model import Host, Pos
 from memmap_lint.kernel.release import parse_release
 
 BOOT_KINDS = KINDS
 _INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".ini")
 
 
-def is_boot_path(path: str, kind: str | None) -> bool:
-    """Whether PATH (with ``--kind``) is a boot configuration rather than an inventory."""
+def is_boot_path(path: str, kind: str | None, text: str | None = None) -> bool:
+    """Whether PATH (with ``--kind``) is a boot configuration rather than an inventory;
+    ``text`` is its content when it is not a file (stdin)."""
     if kind is not None:
         return kind in BOOT_KINDS
     p = Path(path)
     norm = str(path).replace("\\", "/")
+    if text is not None:
+        return detect_kind(norm, text) is not None
     if p.is_dir():
         return "loader/entries" in norm.rstrip("/") + "/" and any(p.glob("*.conf"))
     if p.suffix in _INVENTORY_SUFFIXES:
@@ -195,6 +197,7 @@ def boot_inputs(
     linted: set[Path] | None = None,
     profile: Profile | None = None,
     override: Override | None = None,
+    overlay: Mapping[str, str] | None = None,
 ) -> list[HostInput]:
     """A HostInput per boot entry of the configuration at ``path``.
 
@@ -202,8 +205,9 @@ def boot_inputs(
     entry's own (BLS ``version``/``linux``, a grub.cfg ``linux`` path, a UKI's ``.uname``).
     When none gives a version, a dialect or a feature, the input carries the
     ``kernel_candidates`` fact: ``engine.candidates`` checks it under each kernel it could meet.
+    ``overlay``: path -> text read instead of the file (stdin's).
     """
-    boot = load_boot_config(path, kind)
+    boot = load_boot_config(path, kind, overlay=overlay)
     comp_path = _companion(path, boot.kind, linted or set())
     companion = load_boot_config(comp_path) if comp_path is not None else None
     sources = read_sources(boot, [companion] if companion else [])

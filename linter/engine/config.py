@@ -29,18 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from memmap_lint.engine.findings import SEVERITIES
 from memmap_lint.engine.options import Settings, parse_size
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import DEFAULT_CAPS, read_bytes, read_text, set_caps
-from memmap_lint.inventory.yamlpos import value
 from memmap_lint.rule import Thresholds
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 CONFIG_NAMES = (".memmap-lint.yaml", ".memmap-lint.yml", "pyproject.toml")
 
@@ -222,7 +215,12 @@ def load_config(path: Path) -> Config:
     """Read one config file (its ``max-file-size`` then applies to every later read)."""
     label = str(path)
     text = read_text(path, "config", "MM003")
+    # yaml and tomllib only for a config file there is (a run without one loads neither)
     if path.suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -236,6 +234,9 @@ def load_config(path: Path) -> Config:
         if not isinstance(section, dict):
             raise LintError("MM003", "[tool.memmap-lint] must be a table", label)
     else:
+        import yaml
+        from memmap_lint.inventory.yamlpos import value
+
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
             section = value(root, label) if root is not None else {}

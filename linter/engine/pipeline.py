@@ -28,9 +28,7 @@ from memmap_lint.engine.postprocess import grouped, postprocess
 from memmap_lint.engine.registry import load_rules, select
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError, LintErrors
-from memmap_lint.inventory.load import load_inventory
 from memmap_lint.inventory.model import Host
-from memmap_lint.inventory.select import select_hosts
 from memmap_lint.rule import Rule
 
 if TYPE_CHECKING:
@@ -71,6 +69,9 @@ class Options:
     #: The next boot as the command line gives it (``--kernel``, ``--dialect``, ``--feature``,
     #: ``--e820``): over boot files' own word and the inventory's.
     override: Override = field(default_factory=Override)
+    #: The content of the path ``-`` (stdin): a boot config by ``kind`` or content, else an
+    #: inventory whose relative paths start from the current directory.
+    stdin: bytes | None = None
 
 
 @dataclass
@@ -85,6 +86,8 @@ class Run:
     errors: list[LintError] = field(default_factory=list)
     #: ``--collect`` was asked and, in every inventory, not one selected host could be reached.
     unreachable: bool = False
+    #: every path was a boot configuration (no inventory)
+    boot_only: bool = False
 
     def worst(self) -> int:
         """The rank of the worst finding (0: none)."""
@@ -127,13 +130,29 @@ def run(
         linter = Linter(*rules_and_config(paths, options))
     rules, config = list(linter.rules), linter.config
     out = Run(rules, config)
-    boot_paths = [p for p in paths if is_boot_path(p, options.kind)]
+    overlay = None
+    if options.stdin is not None:
+        overlay = {"-": options.stdin.decode("utf-8", "surrogateescape")}
+    boot_paths = [
+        p
+        for p in paths
+        if is_boot_path(p, options.kind, overlay["-"] if overlay and p == "-" else None)
+    ]
+    out.boot_only = len(boot_paths) == len(paths)
     targets = boot_targets(boot_paths, options.kind)
     linted = {Path(label).resolve() for label, _kind in targets}
     for label, kind in targets:
         try:
             inputs = boot_inputs(
-                Path(label), label, kind, config, linter.captures, linted, None, options.override
+                Path(label),
+                label,
+                kind,
+                config,
+                linter.captures,
+                linted,
+                None,
+                options.override,
+                overlay,
             )
         except LintError as exc:
             out.errors.append(exc.located(label))
@@ -145,10 +164,13 @@ def run(
     for path in paths:
         if path in boot_paths:
             continue
+        from memmap_lint.inventory.load import load_inventory  # a boot lint needs no yaml
+        from memmap_lint.inventory.select import select_hosts
+
         if progress is not None:
             progress.stage(f"reading {path}", None)
         try:
-            inventory = load_inventory(path, progress)
+            inventory = load_inventory(path, progress, options.stdin if path == "-" else None)
         except LintErrors as exc:
             out.errors.extend(exc.errors)
             continue

@@ -39,8 +39,7 @@ from memmap_lint.engine.pipeline import check
 from memmap_lint.engine.registry import load_rules, select
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError
-from memmap_lint.inventory.model import Host
-from memmap_lint.inventory.yamlpos import Pos
+from memmap_lint.inventory.model import Host, Pos
 from memmap_lint.kernel.cmdline import parse
 from memmap_lint.kernel.e820 import U64, Entry
 from memmap_lint.kernel.model import DIALECTS, PLACED, Simulation

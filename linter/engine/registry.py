@@ -8,7 +8,6 @@ import pkgutil
 import sys
 import types
 from collections.abc import Iterable, Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from memmap_lint.errors import LintError
@@ -45,7 +44,41 @@ def _dir_modules(folder: str) -> Iterable[types.ModuleType]:
         yield module
 
 
+def may_declare_rules() -> bool:
+    """False only when no installed distribution can declare a rule entry point.
+
+    What ``importlib.metadata`` reads for ``sys.path``: each folder's ``*.dist-info`` and
+    ``*.egg-info`` ``entry_points.txt``. A zip on the path or another finder of distributions
+    on ``sys.meta_path`` answers True (let importlib.metadata look). Importing importlib.metadata
+    costs more than the rest of a one-file boot lint's start, so it is skipped when no file
+    names the group.
+    """
+    import importlib.machinery
+
+    for finder in sys.meta_path:
+        if hasattr(finder, "find_distributions") and finder is not importlib.machinery.PathFinder:
+            return True
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if not folder.is_dir():
+            if folder.exists():
+                return True
+            continue
+        for pattern in ("*.dist-info/entry_points.txt", "*.egg-info/entry_points.txt"):
+            for txt in folder.glob(pattern):
+                try:
+                    if ENTRY_POINT_GROUP in txt.read_text(encoding="utf-8", errors="replace"):
+                        return True
+                except OSError:
+                    return True
+    return False
+
+
 def _entry_point_modules() -> Iterable[types.ModuleType]:
+    if not may_declare_rules():
+        return
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = ep.load()

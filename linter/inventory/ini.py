@@ -25,11 +25,10 @@ from typing import Any
 
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.hostpattern import PatternError, expand_hostpattern
-from memmap_lint.inventory.model import Group, VarDef
+from memmap_lint.inventory.model import Group, Pos, VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.shlex_split import ShlexError, split
 from memmap_lint.inventory.textpos import mapped
-from memmap_lint.inventory.yamlpos import Pos
 
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
 _GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")

@@ -17,10 +17,9 @@ from typing import Any
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.ini import descendants
 from memmap_lint.inventory.jsonpos import JNode, is_verbatim, parse, string_offsets
-from memmap_lint.inventory.model import Group, VarDef
+from memmap_lint.inventory.model import Group, Pos, VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.textpos import LineIndex, MappedVarDef, mapped
-from memmap_lint.inventory.yamlpos import Pos
 
 _GROUP_KEYS = ("hosts", "vars", "children")
 

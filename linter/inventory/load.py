@@ -39,18 +39,25 @@ def _depths(groups: dict[str, Group]) -> dict[str, int]:
     return depth
 
 
-def load_inventory(path: str | Path, progress: Progress | None = None) -> Inventory:
+def load_inventory(
+    path: str | Path, progress: Progress | None = None, data: bytes | None = None
+) -> Inventory:
     """Read an inventory file or directory; LintErrors (MM604) listing every problem.
 
-    ``progress`` counts the host entries read.
+    ``progress`` counts the host entries read. ``data`` is the content of ``path`` when it is
+    not a file (``-``, stdin: its format told by content, paths in it relative to the current
+    directory).
     """
     root = Path(path)
     reader = Reader(progress)
     label = str(path)
     # YAML, INI or ansible-inventory JSON; a directory's files and group_vars/host_vars as
     # Ansible finds them (inventory_sources).
-    from memmap_lint.inventory.sources import inventory_files, read_source, read_vars_files
+    from memmap_lint.inventory.sources import inventory_files, read_source
 
+    if data is not None:
+        read_source(reader, root, label, data=data)
+        return _resolve(reader, label, root.parent)
     try:
         st = root.stat()
     except FileNotFoundError:
@@ -67,7 +74,13 @@ def load_inventory(path: str | Path, progress: Progress | None = None) -> Invent
             read_source(reader, f, str(f), in_directory=True)
     else:  # a file, or a FIFO or device that fileio reads with a time limit or refuses
         read_source(reader, root, label)
-    base = root if is_dir else root.parent
+    return _resolve(reader, label, root if is_dir else root.parent)
+
+
+def _resolve(reader: Reader, label: str, base: Path) -> Inventory:
+    """The inventory of what ``reader`` read, with the group_vars/host_vars beside it."""
+    from memmap_lint.inventory.sources import read_vars_files
+
     group_files = read_vars_files(reader, base, "group_vars", list(reader.groups))
     host_files = read_vars_files(reader, base, "host_vars", list(reader.host_pos))
     if reader.errors:

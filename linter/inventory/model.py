@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from memmap_lint.inventory.yamlpos import Pos
-
 GROUP_KEYS = ("vars", "hosts", "children")
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """Where a node starts (1-based) and how its scalar was written (``style``)."""
+
+    path: str
+    line: int
+    column: int
+    style: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

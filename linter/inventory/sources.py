@@ -71,8 +71,11 @@ def inventory_files(root: Path) -> list[Path]:
     return out
 
 
-def read_source(reader: Reader, path: Path, label: str, in_directory: bool = False) -> None:
-    """Read one inventory file into ``reader`` in the format its suffix and content say."""
+def read_source(
+    reader: Reader, path: Path, label: str, in_directory: bool = False, data: bytes | None = None
+) -> None:
+    """Read one inventory file into ``reader`` in the format its suffix and content say
+    (``data``: its content, when it is not read from ``path``)."""
     from memmap_lint.inventory.ini import read_ini
     from memmap_lint.inventory.listjson import is_list_json, parse_json, read_list_json
 
@@ -80,11 +83,12 @@ def read_source(reader: Reader, path: Path, label: str, in_directory: bool = Fal
     if suffix == ".toml":
         reader.errors.append(LintError("MM604", "TOML inventories are not supported", label))
         return
-    try:
-        data = read_bytes(path, "inventory", "MM604")
-    except LintError as exc:
-        reader.errors.append(LintError(exc.code, exc.message, label))
-        return
+    if data is None:
+        try:
+            data = read_bytes(path, "inventory", "MM604")
+        except LintError as exc:
+            reader.errors.append(LintError(exc.code, exc.message, label))
+            return
     if data.startswith(b"$ANSIBLE_VAULT"):
         reader.errors.append(
             LintError("MM604", "a vault-encrypted inventory cannot be read here", label, 1, 1)
@@ -111,7 +115,7 @@ def read_source(reader: Reader, path: Path, label: str, in_directory: bool = Fal
                 reader.read_file(path, label, text)
             return
     if suffix == "" and _is_yaml_mapping(data, label):
-        reader.read_file(path, label)
+        reader.read_file(path, label, data.decode("utf-8"))  # _is_yaml_mapping decoded it
         return
     before = len(reader.errors)
     if not read_ini(reader, data, label) and in_directory and suffix not in _KNOWN:

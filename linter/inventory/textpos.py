@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmap_lint.inventory.model import VarDef
-from memmap_lint.inventory.yamlpos import Pos
+from memmap_lint.inventory.model import Pos, VarDef
 
 
 @dataclass(frozen=True, slots=True)

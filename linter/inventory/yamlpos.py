@@ -8,11 +8,11 @@ characters of a command line inside an inventory.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from memmap_lint.errors import LintError
+from memmap_lint.inventory.model import Pos as Pos  # where it lives: importing it needs no yaml
 
 try:
     _Loader: type[Any] = yaml.CSafeLoader
@@ -32,16 +32,6 @@ def _warn_once() -> None:
             "memmap-lint: warning: PyYAML has no libyaml here; reading YAML is slower",
             file=sys.stderr,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Pos:
-    """Where a node starts (1-based) and how its scalar was written (``style``)."""
-
-    path: str
-    line: int
-    column: int
-    style: str | None = None
 
 
 def pos_of(path: str, node: yaml.Node) -> Pos:

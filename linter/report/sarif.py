@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import textwrap
@@ -11,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from memmap_lint import __version__
+from memmap_lint.engine.baseline import fingerprinted
 from memmap_lint.engine.findings import ERROR, INFO, WARNING, Finding
 from memmap_lint.engine.results import HostResult
 from memmap_lint.rule import DOC_SECTIONS, Rule
@@ -29,13 +29,6 @@ def _repo_relative(path: str) -> str:
         return quote(Path(os.path.relpath(p)).as_posix())
     except ValueError:
         return quote(p.as_posix())
-
-
-def fingerprint(f: Finding, occurrence: int = 0) -> str:
-    """Stable across unrelated edits: host, code, the parameter as written, and which of the
-    identical (host, code, parameter) findings this is (line numbers play no part)."""
-    key = f"{f.host}\0{f.code}\0{f.param}\0{occurrence}"
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _sections(doc: str) -> tuple[str, dict[str, str]]:
@@ -80,13 +73,13 @@ def _markdown(rule: Rule, headline: str, sections: dict[str, str]) -> str:
     return "\n\n".join(parts)
 
 
-def _result(f: Finding, index: dict[str, int], occurrence: int) -> dict[str, object]:
+def _result(f: Finding, index: dict[str, int], fp: str) -> dict[str, object]:
     message = f"{f.host}: {f.message}"
     out: dict[str, object] = {
         "ruleId": f.code,
         "level": _LEVEL[f.severity],
         "message": {"text": message},
-        "partialFingerprints": {"memmapLint/v1": fingerprint(f, occurrence)},
+        "partialFingerprints": {"memmapLint/v1": fp},
         "properties": {"host": f.host, "parameter": f.param},
     }
     if f.code in index:
@@ -107,15 +100,8 @@ def _result(f: Finding, index: dict[str, int], occurrence: int) -> dict[str, obj
 
 
 def _results(results: Sequence[HostResult], index: dict[str, int]) -> list[dict[str, object]]:
-    seen: dict[tuple[str, str, str], int] = {}
-    out = []
-    for r in results:
-        for f in r.findings:
-            key = (f.host, f.code, f.param)
-            n = seen.get(key, 0)
-            seen[key] = n + 1
-            out.append(_result(f, index, n))
-    return out
+    findings = (f for r in results for f in r.findings)
+    return [_result(f, index, fp) for f, fp in fingerprinted(findings)]
 
 
 def report_sarif(results: Sequence[HostResult], rules: Sequence[Rule]) -> dict[str, object]:

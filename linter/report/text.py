@@ -10,7 +10,6 @@ from memmap_lint.engine.results import HostResult, summary
 from memmap_lint.kernel.model import PLACED
 from memmap_lint.kernel.sizes import human
 from memmap_lint.report.escape import visible
-from tabulate import tabulate
 
 _COLOURS = {ERROR: "\033[31m", WARNING: "\033[33m"}
 _RESET = "\033[0m"
@@ -62,6 +61,8 @@ def render_text(
                     visible(f"{f.param}\n{where}" if f.param else where),
                 ]
             )
+        from tabulate import tabulate  # only for this format (its import is slow)
+
         table = tabulate(rows, headers=["severity", "code", "message", "parameter / location"])
         yield "\n".join("  " + line for line in table.splitlines()) + "\n\n"
     yield from _placements(results)
@@ -97,5 +98,7 @@ def _placements(results: Sequence[HostResult]) -> Iterable[str]:
             shown = ", ".join(hosts[:4]) + (f" +{len(hosts) - 4} more" if len(hosts) > 4 else "")
             rows.append([visible(name), where, len(hosts), visible(shown)])
     yield "Placement summary (~ = approximate):\n"
+    from tabulate import tabulate
+
     table = tabulate(rows, headers=["region", "address / status", "hosts", "e.g."])
     yield "\n".join("  " + line for line in table.splitlines()) + "\n\n"
