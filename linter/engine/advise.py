@@ -19,6 +19,7 @@ Pure: hosts in, advice out; each distinct (map, kernel, base command line) is co
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -477,8 +478,8 @@ class GroupAdvice:
     why: str = ""
     dropped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    #: The host the smallest size still failed on (None with a suggestion).
-    blocker: str | None = None
+    #: The hosts the smallest size still failed on, with the finding (empty with a line).
+    blockers: tuple[tuple[str, str], ...] = ()
     #: Hosts left out because no line adds no finding there, each with the finding.
     excluded: tuple[str, ...] = ()
 
@@ -502,8 +503,9 @@ def _without_consumers(line: Cmdline) -> str:
 
 def _judge(
     linter: Linter, members: Sequence[Member], params: str, notes: list[str]
-) -> tuple[str, str] | None:
-    """None when ``params`` adds no host finding on any member; else (host, the finding).
+) -> dict[str, str]:
+    """The members on which ``params`` adds a host finding, each with the first one it adds
+    (empty: the line adds none anywhere).
 
     Findings of fleet rules (MM306: hosts of one hardware whose maps differ) are about the
     hosts, whatever the line: they go to ``notes``.
@@ -513,17 +515,17 @@ def _judge(
     full = [replace(b, cmdline=parse(_joined(b.cmdline.text, params))) for b in base]
     before = linter.lint_hosts(base)
     after = linter.lint_hosts(full)
+    failed: dict[str, str] = {}
     for b, a in zip(before, after, strict=True):
         had = Counter(f.code for f in b.findings)
         for f in a.findings:
             if had[f.code] > 0:
                 had[f.code] -= 1
-                continue
-            if f.code in fleet:
+            elif f.code in fleet:
                 notes.append(f"{a.host}: {f.code} {f.message}")
-                continue
-            return a.host, f"{f.code} {f.message}"
-    return None
+            else:
+                failed.setdefault(a.host, f"{f.code} {f.message}")
+    return failed
 
 
 def _sizes(start: int) -> Iterator[int]:
@@ -533,27 +535,65 @@ def _sizes(start: int) -> Iterator[int]:
         size //= 2
 
 
+def _profile(m: Member) -> str:
+    """What decides the findings of a line on a host, besides the line: hosts alike in this
+    are judged once (cost grows with distinct hardware, not host count)."""
+    inp = m.input
+    return json.dumps(
+        [
+            m.subject.digest,
+            repr(m.subject.kernel),
+            _without_consumers(m.subject.cmdline),
+            m.subject.current_kernel,
+            inp.facts,
+            inp.host.get("memmap_lint_ignore"),
+        ],
+        sort_keys=True,
+        default=str,
+    )
+
+
 def advise_group(
     linter: Linter, dialect: str, consumers: tuple[str, ...], members: Sequence[Member]
 ) -> GroupAdvice:
-    """:func:`_advise_group`, leaving out one by one the hosts where even the smallest region
-    adds a finding that no size avoids (their own line's trouble: exactmap, a kernel change in
-    the same rollout), so the others still get a line."""
+    """:func:`_advise_group` on one host per profile, leaving out one by one the profiles where
+    even the smallest region adds a finding that no size avoids (their own line's trouble:
+    exactmap, a kernel change in the same rollout), so the others still get a line."""
+    alike: dict[str, list[str]] = {}
+    reps: list[Member] = []
+    for m in members:
+        same = alike.setdefault(_profile(m), [])
+        if not same:
+            reps.append(m)
+        same.append(m.subject.host)
+    hosts_of = {names[0]: names for names in alike.values()}
     excluded: list[str] = []
-    left = list(members)
+    left = reps
     while True:
-        got = _advise_group(linter, dialect, consumers, left)
-        if got.params is not None or got.blocker is None or len(left) == 1:
-            return replace(got, excluded=tuple(excluded))
-        excluded.append(got.why)
-        left = [m for m in left if m.subject.host != got.blocker]
+        got = _advise_group(linter, dialect, consumers, left, members)
+        every = tuple(h for m in left for h in hosts_of[m.subject.host])
+        if got.params is not None or not got.blockers or len(got.blockers) == len(left):
+            # A line that fails on every host is the line's trouble (a consumer the kernel
+            # cannot run), not the hosts': nothing is left out then.
+            return replace(got, hosts=every, excluded=tuple(excluded), blockers=())
+        for host, why in got.blockers:
+            more = len(hosts_of[host]) - 1
+            excluded.append(
+                f"{host}: {why}" + (f" (and {more} more host(s) alike)" if more else "")
+            )
+        blocked = {h for h, _w in got.blockers}
+        left = [m for m in left if m.subject.host not in blocked]
 
 
 def _advise_group(
-    linter: Linter, dialect: str, consumers: tuple[str, ...], members: Sequence[Member]
+    linter: Linter,
+    dialect: str,
+    consumers: tuple[str, ...],
+    members: Sequence[Member],
+    everyone: Sequence[Member],
 ) -> GroupAdvice:
-    """The largest regions (halving from what the hosts ask, at most the large-reservation
-    share of the smallest host's RAM) whose line adds no finding on any host of the group."""
+    """The largest regions (halving from what ``everyone`` asks, at most the large-reservation
+    share of the smallest host's RAM) whose line adds no finding on any of ``members``."""
     hosts = tuple(m.subject.host for m in members)
     sims = {
         m.subject.host: simulate(
@@ -562,21 +602,21 @@ def _advise_group(
             m.subject.kernel,
             m.subject.capture.setup_data,
         )
-        for m in members
+        for m in everyone
         if m.subject.capture is not None
     }
-    asked = {w.name: w for w in wants([m.subject for m in members], sims)}
+    asked = {w.name: w for w in wants([m.subject for m in everyone], sims)}
     share = linter.engine.options["MM305"]["share"]  # every rule runs in advise
     budget = min((int(s.ram_total() * share) for s in sims.values()), default=0)
     ramoops = "oops"
-    for m in members:
+    for m in everyone:
         p = m.subject.cmdline.last("ramoops.mem_name")
         if p is not None and p.value and len(p.value.encode()) < 16 and p.value.isidentifier():
             ramoops = p.value
             break
     trace: dict[str, None] = {}
     if dialect == MAINLINE:
-        for m in members:
+        for m in everyone:
             for p in m.subject.cmdline.named("trace_instance"):
                 for inst in instances(p):
                     if inst.target and inst.names_region:
@@ -593,19 +633,18 @@ def _advise_group(
         start = min(start, budget // (2 if trace else 1))
     dropped: list[str] = []
     notes: list[str] = []
-    failed: tuple[str, str] = ("", "no host has an e820 capture")
+    failed: dict[str, str] = {}
     for size in _sizes(start):
         region = keyword.format(size=kernel_size(size), align=PAGE, name=ramoops)
         params = " ".join([*extra, region, f"ramoops.mem_name={ramoops}"])
-        found = _judge(linter, members, params, []) if sims else failed
-        if found is not None:
-            failed = found
+        failed = _judge(linter, members, params, [])
+        if failed:
             continue
         kept: list[str] = []
         tregion = keyword.format(size=kernel_size(size), align=PAGE, name="trace")
         for t in trace:
             line = " ".join([params, tregion, *kept, f"trace_instance={t}"])
-            if _judge(linter, members, line, []) is None:
+            if not _judge(linter, members, line, []):
                 kept.append(f"trace_instance={t}")
             else:
                 dropped.append(f"trace_instance={t}")
@@ -614,17 +653,21 @@ def _advise_group(
         return GroupAdvice(
             dialect, consumers, hosts, final, "", tuple(dropped), tuple(dict.fromkeys(notes))
         )
-    return GroupAdvice(
-        dialect, consumers, hosts, None, f"{failed[0]}: {failed[1]}", (), (), failed[0]
-    )
+    why = next((f"{h}: {w}" for h, w in failed.items()), "")
+    return GroupAdvice(dialect, consumers, hosts, None, why, blockers=tuple(failed.items()))
+
+
+def _asks(line: Cmdline) -> bool:
+    """Whether a host asks for a named region or runs a consumer of one."""
+    return base_line(line) != line.text.strip() or bool(line.named("ramoops.mem_name"))
 
 
 def advise_groups(linter: Linter, members: Sequence[Member]) -> list[GroupAdvice]:
     """One suggestion per group of hosts that can share a line (dialect and consumers in use);
-    stock kernels have no named regions and get none."""
+    stock kernels have no named regions and get none, hosts that ask for none are not advised."""
     groups: dict[tuple[str, tuple[str, ...]], list[Member]] = {}
     for m in members:
-        if m.subject.kernel.dialect == STOCK:
+        if m.subject.kernel.dialect == STOCK or not _asks(m.subject.cmdline):
             continue
         groups.setdefault((m.subject.kernel.dialect, _consumer_key(m.subject)), []).append(m)
     return [advise_group(linter, d, c, ms) for (d, c), ms in sorted(groups.items())]
