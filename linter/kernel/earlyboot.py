@@ -10,7 +10,8 @@ Steps, in the kernel's order, with the size each takes:
    (``memblock_x86_reserve_range_setup_data()``).
 2. ``e820__memblock_setup()``: usable RAM becomes ``memblock.memory``, page-trimmed.
 3. ``setup_arch()``: ``memblock_reserve(0, SZ_1M)`` after ``reserve_real_mode()`` (the
-   trampoline and the BIOS areas below 1 MiB).
+   trampoline and the BIOS areas below 1 MiB); ``acpi_reserve_initial_tables()`` (the firmware's
+   ACPI tables, when the facts name them: on real machines they lie in ACPI ranges, not RAM).
 4. Small top-down allocations: direct-map page tables (``alloc_low_pages()``), ``NODE_DATA``
    (``alloc_node_data()``), the section usemaps; together well under 1 MiB (``SMALL``).
    Then ``arch_reserve_crashkernel()`` for ``crashkernel=`` (:mod:`memmap_lint.kernel.crashkernel`).
@@ -83,6 +84,9 @@ class Facts:
     cpus: int | None = None
     percpu_pages: int | None = None
     kaslr: bool | None = None
+    #: ``(start, size)`` of the ACPI tables ``acpi_reserve_initial_tables()`` reserves (``ACPI:
+    #: Reserving FACP table memory at [mem a-b]``): only tables that lie in RAM take memory.
+    tables: tuple[tuple[int, int], ...] = ()
 
 
 def percpu_chunk(cpus: int, pages: int = PERCPU_PAGES) -> tuple[int, int]:
@@ -160,6 +164,8 @@ def plan(
     for start, size in setup_data:
         reserve("setup_data (memblock_x86_reserve_range_setup_data)", start, size)
     reserve("first 1 MiB (setup_arch, after reserve_real_mode)", 0, MIB)
+    for start, size in facts.tables:
+        reserve("ACPI table (acpi_reserve_initial_tables)", start, size)
 
     def alloc(what: str, size: int, align: int, lo: int = 0) -> int | None:
         at = mb.alloc(size, align, lo)

@@ -9,9 +9,9 @@ that state, and the same allocations are replayed there:
 - with physical KASLR (no ``nokaslr``, the image's place not known), the kernel image in the
   middle of the largest free range (the decompressor picks any 2 MiB slot of RAM above 16 MiB:
   arch/x86/boot/compressed/kaslr.c ``find_random_phys_addr()``);
-- ``headroom`` bytes more taken from the top for what is never known offline: an initrd the
-  boot loader placed, EFI boot-services memory, ``crashkernel=``/``cma=`` reservations, the
-  model's own error.
+- ``headroom`` bytes more taken from the top of every free range for what is never known
+  offline: an initrd the boot loader placed, EFI boot-services memory, ``cma=``, the model's own
+  error.
 
 A region placed nominally but refused under a bound carries ``risk``: the room it had and what
 would tip it. Advice uses only sizes without risk.
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memmap_lint.kernel.crashkernel import Crash
-from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock, take_top
+from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
 from memmap_lint.kernel.earlyboot import (
     DEFAULT_CPUS,
     IMAGE_SIZE,
@@ -92,11 +92,15 @@ class Placer:
                     moved,
                 )
             )
-        other = Memblock(take_top(self.nominal.free, headroom))
+        # Where those land is not known either (GRUB puts an initrd high below 2 GiB, the EFI
+        # firmware anywhere): every free range loses ``headroom`` at its top.
+        other = Memblock(
+            [(lo, hi - headroom) for lo, hi in self.nominal.free if hi - headroom > lo]
+        )
         self.bounds.append(
             (
-                f"{human(headroom)} more taken first (an initrd, EFI boot-services memory, "
-                "crashkernel=, cma=)",
+                f"{human(headroom)} more taken from that range first (an initrd, EFI "
+                "boot-services memory, cma=)",
                 other,
             )
         )
