@@ -220,10 +220,10 @@ def _reserve_mem(param: Param) -> Iterator[Hit]:
     base = param.value_offset
     if spec.size is None or not spec.size.consumed:
         where, why = base, "there is no size"
-    elif spec.error.startswith("no ':' after the size"):
+    elif spec.fault == "size-colon":
         where = base + spec.size.end
         why = f"'{value[spec.size.end : spec.size.end + 1] or 'the end'}' follows the size where ':' must"
-    elif spec.error.startswith("no ':' after the alignment") and spec.align is not None:
+    elif spec.fault == "align-colon" and spec.align is not None:
         where = base + spec.align.end
         if spec.align.digits_end == spec.align.start:
             where = base + spec.align.start

@@ -101,7 +101,7 @@ def _reserve_mem(param: Param, value: str) -> Hit | None:
     spec = read_reserve_mem(param, value)
     if spec.align is None or spec.size is None or not spec.size.value:
         return None
-    if spec.error is not None and spec.error.startswith("no ':'"):
+    if spec.fault in ("size-colon", "align-colon"):
         return None  # MM101
     if reserve_mem_pitfalls(spec, value):
         return None  # MM102

@@ -171,13 +171,16 @@ RESERVE_MEM_NAME_SIZE = 16
 
 @dataclass(frozen=True, slots=True)
 class ReserveMemSpec:
-    """``reserve_mem=size:align:name`` as mm/memblock.c reads it; ``error`` says why it is rejected."""
+    """``reserve_mem=size:align:name`` as mm/memblock.c reads it; ``error`` says why it is rejected
+    and ``fault`` which check refused it: ``value``, ``size``, ``size-colon`` (no ``:`` after the
+    size), ``align-colon`` (none after the alignment), ``name``, ``blank``."""
 
     param: Param
     size: Parsed | None
     align: Parsed | None
     name: str | None
     error: str | None
+    fault: str | None = None
 
     @property
     def effective_align(self) -> int:
@@ -189,21 +192,21 @@ class ReserveMemSpec:
 def read_reserve_mem(param: Param, value: str | None) -> ReserveMemSpec:
     """Parse the text after ``reserve_mem=`` (checks that do not depend on other parameters)."""
     if value is None:
-        return ReserveMemSpec(param, None, None, None, "no value")
+        return ReserveMemSpec(param, None, None, None, "no value", "value")
     size = memparse(value)
     if not size.consumed or size.value == 0:
-        return ReserveMemSpec(param, size, None, None, "size is missing or zero")
+        return ReserveMemSpec(param, size, None, None, "size is missing or zero", "size")
     if value[size.end : size.end + 1] != ":":
-        return ReserveMemSpec(param, size, None, None, "no ':' after the size")
+        return ReserveMemSpec(param, size, None, None, "no ':' after the size", "size-colon")
     align = memparse(value, size.end + 1)
     if value[align.end : align.end + 1] != ":":
-        return ReserveMemSpec(param, size, align, None, "no ':' after the alignment")
+        return ReserveMemSpec(param, size, align, None, "no ':' after the alignment", "align-colon")
     name = value[align.end + 1 :]
     faults = reserve_mem_name_faults(name)
     if "empty" in faults or "too-long" in faults:
-        return ReserveMemSpec(param, size, align, name, "name empty or 16 bytes or longer")
+        return ReserveMemSpec(param, size, align, name, "name empty or 16 bytes or longer", "name")
     if "blank" in faults:
-        return ReserveMemSpec(param, size, align, name, "name has no visible character")
+        return ReserveMemSpec(param, size, align, name, "name has no visible character", "blank")
     return ReserveMemSpec(param, size, align, name, None)
 
 
