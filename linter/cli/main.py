@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from memmap_lint import __version__
-from memmap_lint.cli import advise, collect, lint, rules, schema, simulate, verify
+from memmap_lint.cli import advise, collect, completion, lint, rules, schema, simulate, verify
 from memmap_lint.cli.common import EXIT_ERROR
 from memmap_lint.cli.guard import guarded
 from memmap_lint.errors import LintError, LintErrors
 
-COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema", "verify")
+COMMANDS = ("lint", "simulate", "collect", "advise", "rules", "schema", "verify", "completion")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"memmap-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (lint, simulate, rules, schema, collect, advise, verify):
+    for command in (lint, simulate, rules, schema, collect, advise, verify, completion):
         command.add_parser(sub)
     return parser
 
