@@ -41,7 +41,7 @@ from memmap_lint.engine.hostinput import HostInput, Locator, Sources, boot_locat
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.pipeline import check
 from memmap_lint.engine.postprocess import grouped
-from memmap_lint.engine.registry import load_rules
+from memmap_lint.engine.registry import load_rules, superseding
 from memmap_lint.engine.registry import select as select_rules
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
@@ -121,11 +121,13 @@ def lint_case(
     option -> value, and ``thresholds``, as a config file writes them).
     """
     root = Path(base)
-    chosen = select_rules(list(rules) if rules is not None else load_rules(), select, [])
+    every = list(rules) if rules is not None else load_rules()
+    chosen = select_rules(every, select, [])
+    extra = superseding(every, chosen)
     settings = config or parse_config(
         {"rules": case.get("options") or {}, "thresholds": case.get("thresholds") or {}}, "<case>"
     )
-    linter = Linter(chosen, settings)
+    linter = Linter([*chosen, *extra], settings, hidden=frozenset(r.code for r in extra))
     hosts = case.get("hosts")
     groups: list[list[HostInput]]
     if hosts is not None:

@@ -200,3 +200,7 @@ def test_inline_disable_is_the_same_linted_as_a_file_or_through_boot_files(tmp_p
 
     as_file, as_host = codes("etc/default/grub"), codes("inv.yaml")
     assert as_file == as_host == ["MM602"]
+    (tmp_path / "etc" / "default" / "grub").write_text('GRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n')
+    p = run("--format", "json", "--ignore", "MM501", "etc/default/grub", cwd=tmp_path)
+    found = sorted({f["code"] for f in json.loads(p.stdout)["findings"]})
+    assert found == ["MM602"], found  # deselected, MM501 still takes precedence over MM109

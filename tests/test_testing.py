@@ -18,6 +18,8 @@ def test_precedence_and_inline_disables_apply_as_in_a_run() -> None:
     assert [(f.code, where(f)) for f in found] == [("MM501", "<inline>:1:27")]  # MM109 superseded
     boot = {"text": "# memmap-lint: disable=MM501\n" + GRUB, "kind": "grub-default"}
     assert lint_case({"boot": boot}, select=["MM1", "MM5"]) == []
+    boot = {"text": GRUB, "kind": "grub-default"}
+    assert lint_case({"boot": boot}, select=["MM109"]) == []  # MM501 runs, unreported
     assert [f.code for f in lint_case({"cmdline": "quiet memmap=4GG"}, select=["MM1"])] == [
         "MM109"
     ]

@@ -134,10 +134,9 @@ def run(args: argparse.Namespace) -> int:
     linter = None
     fix_errors: list[Any] = []
     if args.fix or args.diff:
-        from memmap_lint.engine.lint import Linter
-        from memmap_lint.engine.pipeline import rules_and_config
+        from memmap_lint.engine.pipeline import make_linter
 
-        linter = Linter(*rules_and_config(args.paths, options))
+        linter = make_linter(args.paths, options)
         fix_errors = apply_fixes(args, linter)
     done = run_pipeline(args.paths, options, progress, linter)
     done.errors[:0] = fix_errors

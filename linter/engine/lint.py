@@ -33,6 +33,9 @@ class Linter:
     config: Config
     captures: CaptureCache = field(default_factory=CaptureCache)
     simulations: int = 0
+    #: Codes among ``rules`` run only for their precedence (``registry.superseding``): their
+    #: findings are dropped after it (``postprocess``).
+    hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         options = rule_options(self.rules, self.config.rules, self.config.path, strict=False)

@@ -25,7 +25,7 @@ from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.override import Override, overridden
 from memmap_lint.engine.postprocess import grouped, postprocess
-from memmap_lint.engine.registry import load_rules, select
+from memmap_lint.engine.registry import load_rules, select, superseding
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError, LintErrors
 from memmap_lint.inventory.model import Host
@@ -95,7 +95,14 @@ class Run:
 
 
 def rules_and_config(paths: Sequence[str], options: Options) -> tuple[list[Rule], Config]:
-    """The config file that applies, and the rules it and ``options`` select."""
+    """The config file that applies (``options.config``, else found upward from the first path),
+    and the rules it and ``options`` select."""
+    _every, rules, config = _configured(paths, options)
+    return rules, config
+
+
+def _configured(paths: Sequence[str], options: Options) -> tuple[list[Rule], list[Rule], Config]:
+    """Every rule loaded, the selected ones, and the config."""
     config_path = Path(options.config) if options.config else find_config(Path(paths[0]))
     config = load_config(config_path) if config_path else Config()
     every = load_rules(options.rules_dirs, options.entry_points)
@@ -105,7 +112,15 @@ def rules_and_config(paths: Sequence[str], options: Options) -> tuple[list[Rule]
         list(options.select) or list(config.select),
         [*options.ignore, *config.ignore],
     )
-    return rules, config
+    return every, rules, config
+
+
+def make_linter(paths: Sequence[str], options: Options) -> Linter:
+    """The rule runner of a run: the selected rules, and the deselected ones that supersede a
+    selected one (``registry.superseding``: run for their precedence, unreported)."""
+    every, rules, config = _configured(paths, options)
+    extra = superseding(every, rules)
+    return Linter([*rules, *extra], config, hidden=frozenset(r.code for r in extra))
 
 
 def check(
@@ -113,7 +128,7 @@ def check(
 ) -> list[HostResult]:
     """Resolved hosts through the rules and ``postprocess``: one result per input, in order."""
     found = lint_entries(linter, inputs, progress)
-    return postprocess(inputs, found, linter.rules, linter.config)
+    return postprocess(inputs, found, linter.rules, linter.config, linter.hidden)
 
 
 def run(
@@ -124,11 +139,12 @@ def run(
 ) -> Run:
     """Lint ``paths``; a path that cannot be read is an error of the run, not an exception.
 
-    ``linter``: one already made from ``options`` (``rules_and_config``), to share its caches.
+    ``linter``: one already made from ``options`` (``make_linter``), to share its caches.
     """
     if linter is None:
-        linter = Linter(*rules_and_config(paths, options))
-    rules, config = list(linter.rules), linter.config
+        linter = make_linter(paths, options)
+    rules = [r for r in linter.rules if r.code not in linter.hidden]
+    config = linter.config
     out = Run(rules, config)
     overlay = None
     if options.stdin is not None:

@@ -1,7 +1,8 @@
 """After the rules, the same on every path (inventory, boot files, pre-flight, rule cases).
 
 In order: precedence between rules (a rule module's ``SUPERSEDES`` names the rules whose finding
-on the same parameter it replaces, whether or not its own finding is then silenced); a host's
+on the same parameter it replaces, whether or not its own finding is then silenced or its rule
+deselected: ``registry.superseding`` runs it anyway, unreported); a host's
 ignores (its ``memmap_lint_ignore`` variable and the config's ``per-group-ignores``); inline
 ``# memmap-lint: disable=CODES`` comments in the boot files a host's command line comes from; a
 stable order. :func:`grouped`
@@ -28,9 +29,11 @@ def postprocess(
     results: Sequence[HostResult],
     rules: Sequence[Rule],
     config: Config,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[HostResult]:
-    """``results`` (one per input, in order) without the findings that are ignored, disabled
-    inline or superseded, each host's findings sorted."""
+    """``results`` (one per input, in order) without the findings that are superseded, of a
+    ``hidden`` rule (one not selected, run for its precedence), ignored or disabled inline;
+    each host's findings sorted."""
     by_code = {r.code: r for r in rules}
     texts: dict[str, str] = {}
     for inp in inputs:
@@ -42,7 +45,9 @@ def postprocess(
         kept = [
             f
             for f in _precedence(list(r.findings), by_code)
-            if not (ignored and _matched(f, ignored, by_code)) and not _disabled(f, texts)
+            if f.code not in hidden
+            and not (ignored and _matched(f, ignored, by_code))
+            and not _disabled(f, texts)
         ]
         out.append(replace(r, findings=tuple(sorted(kept, key=Finding.sort_key))))
     return out

@@ -36,7 +36,7 @@ from memmap_lint.engine.hostinput import (
 )
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.pipeline import check
-from memmap_lint.engine.registry import load_rules, select
+from memmap_lint.engine.registry import load_rules, select, superseding
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host, Pos
@@ -274,7 +274,9 @@ def check_hosts(
 
     Inline suppressions in the boot text count (``postprocess``), as on every path.
     """
-    return check(Linter(rules, config), [host_input(i, now) for i in inputs])
+    extra = superseding(load_rules(), rules)
+    linter = Linter([*rules, *extra], config, hidden=frozenset(r.code for r in extra))
+    return check(linter, [host_input(i, now) for i in inputs])
 
 
 def fleet_hosts(

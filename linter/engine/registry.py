@@ -120,6 +120,14 @@ def matches(rule: Rule, pattern: str) -> bool:
     return rule.code.upper().startswith(p.upper()) or rule.name == p
 
 
+def superseding(rules: Sequence[Rule], chosen: Sequence[Rule]) -> list[Rule]:
+    """The rules of ``rules`` not ``chosen`` that supersede a chosen one (``SUPERSEDES``): they
+    run so that their precedence holds whether or not they are selected; their own findings are
+    not reported."""
+    codes = {r.code for r in chosen}
+    return [r for r in rules if r.code not in codes and codes.intersection(r.supersedes)]
+
+
 def select(rules: Sequence[Rule], selected: Sequence[str], ignored: Sequence[str]) -> list[Rule]:
     """The rules ``selected`` (all when empty) minus those ``ignored``."""
     for pattern in (*selected, *ignored):
