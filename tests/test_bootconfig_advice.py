@@ -102,3 +102,24 @@ def test_no_affected_entry_is_counted_clean(tmp_path: Path) -> None:
     assert run("junit").count("<failure") == 3
     sarif = json.loads(run("sarif"))
     assert sum(1 for r in sarif["runs"][0]["results"] if r["ruleId"] == "MM501") == 3
+
+
+def test_grub_cfg_with_a_cut_linux_line(tmp_path: Path) -> None:
+    # The grub.cfg the real 10_linux writes from a split value: each entry's linux line ends at
+    # the line break and GRUB runs the rest as a command of its own.
+    from grub_mkconfig import real_10_linux
+
+    defaults = tmp_path / "grub"
+    defaults.write_text('GRUB_CMDLINE_LINUX="memmap=16G!4G,\n4G!20G"\n')
+    cfg = tmp_path / "boot" / "grub" / "grub.cfg"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(real_10_linux(defaults))
+    p = lint("--fail-on", "error", "boot/grub/grub.cfg", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    found = _findings(p, "MM505")
+    hosts = json.loads(p.stdout)["hosts"]
+    assert len(found) == len(hosts) == 3  # every entry, each at its own cut line
+    lines = cfg.read_text().split("\n")
+    for f in found:
+        assert "GRUB runs '4G!20G' as a command" in str(f["message"])
+        assert lines[int(str(f["line"])) - 1].strip() == "4G!20G"

@@ -21,6 +21,7 @@ from memmap_lint.bootconfig.model import (
     BootConfig,
     BootEntry,
     Diagnostic,
+    Origin,
     Traced,
     image_release,
 )
@@ -51,6 +52,10 @@ FEATURES = {
 }
 
 
+#: How a diagnostic for a linux line cut by a line break starts.
+STRAY_LINE = "the linux line is cut by a line break"
+
+
 def _kind_of(title: str) -> str:
     return "recovery" if "recovery mode" in title.lower() else "normal"
 
@@ -60,7 +65,7 @@ def run_grub_script(
 ) -> ScriptResult:
     """Run a grub.cfg text: every leaf menu entry with the command line its kernel receives."""
     nodes, errors = parse_script(src)
-    diags = diagnostics_from(
+    diags: list[Diagnostic] = diagnostics_from(
         [(f"{m} (grub-script-check fails; GRUB skips this command)", i) for m, i in errors],
         src,
         path,
@@ -73,6 +78,7 @@ def run_grub_script(
     default = scope.env.get("default")
     default_path, default_note = resolve_default_tree(interp, top, scope, default)
     out: list[BootEntry] = []
+    cut: set[Origin] = set()
 
     def walk(level: list[MenuEntry], prefix: str, path_idx: list[int]) -> None:
         for i, e in enumerate(level):
@@ -86,6 +92,19 @@ def run_grub_script(
                 continue
             loader = create_loader_cmdline(run.argv)
             notes.extend(run.notes)
+            stray = run.stray.first_origin() if run.stray is not None else None
+            if stray is not None:
+                notes.append(f"{STRAY_LINE} at {stray}")
+            if run.stray is not None and stray is not None and stray not in cut:
+                cut.add(stray)
+                diags.append(
+                    Diagnostic(
+                        f"{STRAY_LINE}: GRUB runs {run.stray.text!r} as a command (error: can't "
+                        "find command), so the kernel never receives these words; they belong "
+                        "on the linux line above",
+                        stray,
+                    )
+                )
             if loader.dropped:
                 notes.append(
                     "GRUB dropped these words, the command line buffer being full: "

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from memmap_lint.bootconfig.base import Context, Source
-from memmap_lint.bootconfig.grub_cfg import run_grub_script
+from memmap_lint.bootconfig.grub_cfg import STRAY_LINE, run_grub_script
 from memmap_lint.bootconfig.model import BootConfig, BootEntry, Diagnostic, Origin, Traced
 from memmap_lint.bootconfig.shell import ShellState, source
 
@@ -120,6 +120,8 @@ class GrubDefaultFrontend:
         )
         diags: list[Diagnostic] = list(state.diagnostics)
         for d in result.diagnostics:
+            if d.message.startswith(STRAY_LINE):
+                continue  # split_value below says it where the line break was written
             # A syntax error in generated text comes from a value: report it where that was set.
             diags.append(
                 Diagnostic(

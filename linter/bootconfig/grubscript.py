@@ -944,11 +944,19 @@ def _test(args: list[Traced], file_exists: Callable[[str], bool]) -> bool:
 
 @dataclass
 class EntryRun:
-    """The ``linux`` command an entry runs: its command name and expanded argv."""
+    """The ``linux`` command an entry runs: its command name and expanded argv. ``stray``: the
+    command right after it when its name reads as kernel parameters (a line break cut the
+    ``linux`` line: GRUB prints "can't find command" and the kernel never sees those words)."""
 
     command: str
     argv: list[Traced]
     notes: list[str]
+    stray: Traced | None = None
+
+
+def _looks_like_parameters(name: str) -> bool:
+    """A command name no GRUB command has: ``=``, a leading digit, or ``,!@:`` in it."""
+    return "=" in name or name[:1].isdigit() or any(c in name for c in ",!@:")
 
 
 def run_entry(
@@ -957,6 +965,7 @@ def run_entry(
     """Run an entry's body as GRUB does at boot: new scope, ``$1`` = first non-option argument."""
     scope = Scope(dict(global_env), list(entry.args))
     found: list[EntryRun] = []
+    last: list[Node | None] = [None]  # the linux command, while it is the previous command
 
     def visit(nodes: tuple[Node, ...]) -> None:
         for node in nodes:
@@ -976,7 +985,16 @@ def run_entry(
                     argv = expand_words(node.words, scope)
                     if argv and argv[0].text in LINUX_COMMANDS:
                         found.append(EntryRun(argv[0].text, argv[1:], scope.notes[before:]))
+                        last[0] = node
                     continue
+                if (
+                    found
+                    and last[0] is not None
+                    and first.kind == "word"
+                    and _looks_like_parameters(first.raw.text)
+                ):
+                    found[-1].stray = Traced.join(w.raw for w in node.words)
+                last[0] = None
             interp._run_node(node, scope, [])
 
     visit(entry.body)
