@@ -4,7 +4,10 @@ What it finds:
     After the reboot (``memmap-lint verify``), a host booted with ``ramoops.mem_name=`` (or
     ``ramoops.mem_address``/``mem_size``) where ramoops is not registered at that memory: the
     module is not loaded, it is loaded but registered nothing (the name found no region, a probe
-    error), another pstore backend was registered first, or it registered elsewhere.
+    error), another pstore backend was registered first, or it registered elsewhere; or it is
+    attached with other zone sizes (``record_size``, ``console_size``, ``ftrace_size``,
+    ``pmsg_size``, as ``ramoops_probe()`` copies them back into its parameters) than the command
+    line gives.
 
 Why it matters:
     fs/pstore/ram.c ``ramoops_init()`` looks ``mem_name`` up with ``reserve_mem_find_by_name()``;
@@ -50,6 +53,13 @@ def _why(ramoops: dict[str, object], names: list[str]) -> str | None:
             f"ramoops registered at {span(got['start'], got['size'])}, not at the region "
             f"{span(expected[0], expected[1])}"
         )
+    zones = ramoops.get("zones")
+    if state == "attached" and isinstance(zones, dict) and zones:
+        differ = ", ".join(f"{k} {got} (command line: {want})" for k, (want, got) in zones.items())
+        return (
+            f"ramoops registered with other zone sizes than the command line gives: {differ} "
+            "(an 'options ramoops' line of modprobe.d sets what the command line does not)"
+        )
     if state != "not-registered":
         return None
     other = ramoops.get("other_backend")
@@ -82,4 +92,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if why is None:
         return
     param = ctx.cmdline.last("ramoops.mem_name") or ctx.cmdline.last("ramoops.mem_address")
-    yield Hit(f"ramoops is not attached: {why}. No crash log will be kept.", param)
+    if found["ramoops"]["state"] == "attached":
+        yield Hit(f"ramoops is attached but {why}: the records are not laid out as planned.", param)
+    else:
+        yield Hit(f"ramoops is not attached: {why}. No crash log will be kept.", param)

@@ -46,12 +46,19 @@ mount -t tracefs tracefs /sys/kernel/tracing
 dmesg -n 1
 args=
 for t in $(cat /proc/cmdline); do case $t in ramoops.*) args="$args ${t#ramoops.}";; esac; done
+# test.modprobe_d: "options ramoops record_size=16384" in modprobe.d (kmod puts the options of its
+# configuration before those of the command line)
+case " $(cat /proc/cmdline) " in *" test.modprobe_d "*) args="record_size=16384 $args";; esac
 for m in $(cat /modules.order); do
   if [ "$m" = ramoops ]; then insmod "/lib/modules/$m.ko" $args; else insmod "/lib/modules/$m.ko"; fi
 done
 case " $(cat /proc/cmdline) " in
   *" test.nopstore "*) ;;  # the boot of a system where nothing mounts pstore
   *) mount -t pstore pstore /sys/fs/pstore ;;
+esac
+case " $(cat /proc/cmdline) " in
+  *" test.crash "*)  # crash once: ramoops keeps the log in RAM across QEMU's warm reset
+    if [ -z "$(ls /sys/fs/pstore)" ]; then echo c > /proc/sysrq-trigger; fi ;;
 esac
 sh /facts.sh
 poweroff -f
@@ -156,9 +163,11 @@ def boot_postboot(
     image = tmp / "initramfs.cpio"
     image.write_bytes(initramfs(folder, box))
     cmdline = f"{PREFIX} {params}".strip()
+    # test.crash: the panic reboots (panic=-1) and QEMU resets the machine keeping its RAM
+    reboot = [] if "test.crash" in params.split() else ["-no-reboot"]
     argv = [
         binary, "-accel", "tcg", "-machine", "pc", "-m", memory, "-nodefaults",
-        "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+        "-no-user-config", "-display", "none", "-serial", "stdio", *reboot,
         "-kernel", str(folder / "vmlinux"), "-initrd", str(image), "-append", cmdline,
     ]  # fmt: skip
     began = time.monotonic()
@@ -199,6 +208,8 @@ SCENARIOS = {
     "trace_instance=boot@trce",
     "no-pstore-mount": "reserve_mem=12M:4096:oops ramoops.mem_name=oops test.nopstore",
     "memmap-edit": "memmap=256M!512M",
+    "crash": "reserve_mem=12M:4096:oops ramoops.mem_name=oops test.crash",
+    "modprobe-options": "reserve_mem=12M:4096:oops ramoops.mem_name=oops test.modprobe_d",
 }
 
 

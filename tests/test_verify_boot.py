@@ -61,6 +61,8 @@ def test_good_boot_is_clean(booted: dict[str, HostFacts], codes: dict[str, list[
     assert pb.ramoops["mem_name"] == "oops" and pb.ramoops["mem_size"] == str(12 << 20)
     assert pb.trace_instances == ("boot",)
     assert pb.klog is not None and "ramoops: using 0xc00000@0x" in pb.klog
+    crash = booted["crash"].postboot
+    assert crash is not None and crash.pstore == ("dmesg-ramoops-0",)
 
 
 def test_each_broken_boot_has_its_finding(codes: dict[str, list[str]]) -> None:
@@ -69,6 +71,8 @@ def test_each_broken_boot_has_its_finding(codes: dict[str, list[str]]) -> None:
     assert codes["duplicate"] == ["MM701", "MM708"]
     assert codes["trace-typo"] == ["MM704", "MM706", "MM708"]
     assert codes["no-pstore-mount"] == ["MM705", "MM708"]
+    assert codes["crash"] == ["MM705", "MM708"]  # the log was kept; nothing archives it
+    assert codes["modprobe-options"] == ["MM703", "MM708"]  # other zones than the command line
     assert codes["memmap-edit"] == []
 
 

@@ -75,6 +75,21 @@ def test_pstore_not_mounted(findings: dict[str, list[tuple[str, str]]]) -> None:
     assert codes(findings["no-pstore-mount"]) == ["MM705", "MM708"]
 
 
+def test_crash_log_kept_but_not_archived(findings: dict[str, list[tuple[str, str]]]) -> None:
+    """A real crash (sysrq c), QEMU's warm reset keeping RAM, the next boot's pstore."""
+    assert codes(findings["crash"]) == ["MM705", "MM708"]
+    message = next(m for c, m in findings["crash"] if c == "MM705")
+    assert "1 record(s)" in message
+    crash = _facts()["crash"].postboot
+    assert crash is not None and crash.pstore == ("dmesg-ramoops-0",)
+
+
+def test_zones_other_than_the_command_lines(findings: dict[str, list[tuple[str, str]]]) -> None:
+    assert codes(findings["modprobe-options"]) == ["MM703", "MM708"]
+    message = next(m for c, m in findings["modprobe-options"] if c == "MM703")
+    assert "record_size 16384 (command line: 4096)" in message
+
+
 def test_memmap_table_matches_the_kernels(findings: dict[str, list[tuple[str, str]]]) -> None:
     assert findings["memmap-edit"] == []
 

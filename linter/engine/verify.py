@@ -42,7 +42,7 @@ from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
 from memmap_lint.kernel.cmdline import Cmdline, parse
-from memmap_lint.kernel.consumers import instances
+from memmap_lint.kernel.consumers import ZONES, instances, ramoops_value
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
 from memmap_lint.kernel.release import kernel_for
@@ -235,12 +235,26 @@ def _ramoops(sim: Simulation, pb: PostBoot, regions: list[Json]) -> Json | None:
         where_ok = expected is None or expected[0] is None or expected == (start, size)
         out["state"] = "attached" if where_ok else "elsewhere"
         out["expected"] = list(expected) if expected is not None else None
+        out["zones"] = _zones(sim.cmdline, pb.ramoops or {})
     elif pb.ramoops is None:
         out["state"] = "unknown" if "ramoops-params" in pb.denied else "not-loaded"
     elif pb.klog is None:
         out["state"] = "unknown"
     else:
         out["state"] = "not-registered"
+    return out
+
+
+def _zones(cmdline: Cmdline, params: Mapping[str, str]) -> dict[str, list[int]]:
+    """Zone sizes ramoops registered with that differ from the command line's (``name ->
+    [command line, running]``): ``ramoops_probe()`` copies the values it used back into its
+    parameters, and modprobe.d options are added to the command line's (kmod)."""
+    out: dict[str, list[int]] = {}
+    for field in ZONES:
+        running = _int(params.get(field))
+        wanted = ramoops_value(cmdline, field)
+        if running is not None and running != wanted:
+            out[field] = [wanted, running]
     return out
 
 
