@@ -240,3 +240,29 @@ def test_fix_runs_again_on_what_a_fix_uncovers(tmp_path: Path) -> None:
     assert not {"MM501", "MM505"} & set(codes(fixed))
     assert dash_value(grub, "GRUB_CMDLINE_LINUX") == "quiet memmap=4G\\$12G"
     mkconfig_check(grub)
+
+
+@needs_tools
+def test_fix_lands_in_the_drop_in_that_wrote_it(tmp_path: Path) -> None:
+    # grub-mkconfig sources grub.d/*.cfg after /etc/default/grub: the fix edits the drop-in.
+    d = tmp_path / "etc" / "default"
+    (d / "grub.d").mkdir(parents=True)
+    (d / "grub").write_text('GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n')
+    dropin = d / "grub.d" / "50-mem.cfg"
+    dropin.write_text(
+        'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT memmap=4G\\$12G '
+        'ramoops.mem_name=a ramoops.mem_name=b"\n'
+    )
+    fixed = cli("--fix", "--format", "json", "etc/default/grub.d/50-mem.cfg", cwd=tmp_path)
+    assert "etc/default/grub.d/50-mem.cfg: fixed MM501" in fixed.stderr
+    assert not {"MM501"} & set(codes(fixed))
+    assert (d / "grub").read_text() == 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+    assert DASH is not None
+    script = '. "$1"; . "$2"; printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"'
+    both = subprocess.run(
+        [DASH, "-c", script, "sh", str(d / "grub"), str(dropin)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert both.stdout == "quiet memmap=4G\\$12G ramoops.mem_name=b"

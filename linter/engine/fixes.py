@@ -15,7 +15,7 @@ from memmap_lint.engine.bootlint import boot_inputs, owner
 from memmap_lint.engine.lint import Linter
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import write_file
-from memmap_lint.fix import SAFE, Outcome, Target, plan, unified_diff
+from memmap_lint.fix import SAFE, Fix, Outcome, Target, plan, unified_diff
 from memmap_lint.fix.plan import merged
 from memmap_lint.fix.suggest import suggestion
 
@@ -75,13 +75,19 @@ def write(planned: Sequence[Planned]) -> None:
             write_file(path, [after.encode("utf-8", "surrogateescape")])
 
 
+def _where(f: Fix) -> str:
+    """The file(s) a fix edits (a drop-in, a grubenv: not always the file linted)."""
+    return ", ".join(sorted({e.path for e in f.edits}))
+
+
 def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[str]:
     """One line per fix applied (or that would be), and how many were left out and why."""
     verb = "fixed" if wrote else "would fix"
     hidden = 0
     for p in planned:
         lines = Counter(
-            f"{p.path}: {verb} {f.code}{'' if f.applicability == SAFE else ' (unsafe)'}: {f.title}"
+            f"{_where(f)}: {verb} {f.code}{'' if f.applicability == SAFE else ' (unsafe)'}: "
+            f"{f.title}"
             for f in p.outcome.applied
         )
         for line, n in lines.items():
@@ -90,6 +96,9 @@ def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[s
             if f.applicability != SAFE and not unsafe:
                 hidden += 1
             else:
-                yield f"{p.path}: not fixed {f.code}: {f.title} (the edited file would not read back as intended)\n"
+                yield (
+                    f"{_where(f)}: not fixed {f.code}: {f.title} (the edited file would not "
+                    "read back as intended)\n"
+                )
     if hidden:
         yield f"{hidden} more fix(es) available with --unsafe-fixes\n"
