@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.cmdline import isspace, open_quote, parse, swallowing
+from memmap_lint.kernel.cmdline import open_quote, swallowed, swallowing
 from memmap_lint.rule import Hit, HostContext
 
 CODE = "MM111"
@@ -37,10 +37,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     if at is None:
         return
     owner = swallowing(ctx.cmdline)
-    # What the rest would have been without the quote: the tokens after the first space.
-    rest_at = next((i for i in range(at + 1, len(text)) if isspace(text[i])), len(text))
-    swallowed = parse(text[rest_at:], None)
-    lost = [p.raw for p in (*swallowed.params, *swallowed.init_args)]
+    lost = [p.raw for p in swallowed(ctx.cmdline)]
     name = owner.name if owner is not None else "the token"
     if lost:
         shown = ", ".join(lost[:6]) + (f" and {len(lost) - 6} more" if len(lost) > 6 else "")

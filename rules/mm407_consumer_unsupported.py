@@ -110,10 +110,10 @@ def _trace(ctx: HostContext) -> Iterator[Hit]:
         return
     for p in params:
         for inst in instances(p):
-            marks = [m for m in ("@", "^") if m in inst.token]
-            if not marks:
+            at = inst.first_mark
+            if at is None:
                 continue
-            at = inst.offset + min(inst.token.index(m) for m in marks)
+            marks = [m for m in ("@", "^") if m in inst.token]
             yield Hit(
                 f"trace_instance={inst.token}: the {' and '.join(repr(m) for m in marks)} "
                 f"syntax needs 6.12; {_kernel(ctx)} does not split it off (it becomes part of "

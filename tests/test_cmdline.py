@@ -11,7 +11,14 @@ torvalds/linux): next_arg() (quotes, first ``=``, whitespace set incl. 0xA0), pa
 from __future__ import annotations
 
 import pytest
-from memmap_lint.kernel.cmdline import COMMAND_LINE_SIZE, isspace, normalize_name, parse
+from memmap_lint.kernel.cmdline import (
+    COMMAND_LINE_SIZE,
+    isspace,
+    normalize_name,
+    parse,
+    swallowed,
+    swallowing,
+)
 
 
 def tokens(text: str) -> list[tuple[str, str | None]]:
@@ -299,3 +306,11 @@ def test_the_separator_is_kept_as_a_token() -> None:
     assert line.separator is not None and line.separator.raw == '"--"'
     assert [t.raw for t in line.tokens()] == ["ro", '"--"', "init=/bin/sh", "--", "x"]
     assert parse("ro quiet").separator is None
+
+
+def test_an_open_quote_swallows_the_rest() -> None:
+    # next_arg() toggles quotes and only a space outside quotes ends a token.
+    line = parse('ro memmap="12M$4G quiet splash')
+    assert swallowing(line) is line.params[1]
+    assert [p.raw for p in swallowed(line)] == ["quiet", "splash"]
+    assert swallowed(parse('ro "a b" c')) == []

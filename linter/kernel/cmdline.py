@@ -106,6 +106,18 @@ def swallowing(cmdline: Cmdline) -> Param | None:
     return next((p for p in (*cmdline.params, *cmdline.init_args) if p.start <= at < p.end), None)
 
 
+def swallowed(cmdline: Cmdline) -> list[Param]:
+    """The tokens an unclosed quote swallows: what ``next_arg()`` would have read after the first
+    space that follows the quote, had the quote been closed (empty without an open quote)."""
+    text = cmdline.text
+    at = open_quote(text)
+    if at is None:
+        return []
+    rest_at = next((i for i in range(at + 1, len(text)) if isspace(text[i])), len(text))
+    rest = parse(text[rest_at:], None)
+    return [*rest.params, *rest.init_args]
+
+
 def utf8(text: str) -> bytes:
     """The bytes of ``text``; lone surrogates (undecodable input) kept as they came."""
     try:

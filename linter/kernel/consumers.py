@@ -217,6 +217,12 @@ class Instance:
     events: tuple[str, ...]
 
     @property
+    def first_mark(self) -> int | None:
+        """Offset of the first ``@`` or ``^`` in the token (where 6.12's syntax starts)."""
+        marks = [i for i in (self.token.find("@"), self.token.find("^")) if i >= 0]
+        return self.offset + min(marks) if marks else None
+
+    @property
     def flag_names(self) -> tuple[str, ...]:
         return tuple(f for f, _ in self.flags)
 
