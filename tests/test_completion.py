@@ -100,7 +100,9 @@ def test_fish_completes_options_and_choices(tmp_path: Path) -> None:
 def test_zsh_registers_the_completion(tmp_path: Path) -> None:
     zsh = need("zsh")
     path = script("zsh", tmp_path)
-    code = f"autoload -U compinit && compinit -u -D; source {path}; print -r -- $_comps[memmap-lint]"
+    code = (
+        f"autoload -U compinit && compinit -u -D; source {path}; print -r -- $_comps[memmap-lint]"
+    )
     p = subprocess.run([zsh, "-f", "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "_memmap_lint" in p.stdout
