@@ -11,7 +11,7 @@ positional parameters are the entry's non-option arguments; default entry lookup
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from memmap_lint.bootconfig.model import Assignment, Diagnostic, Origin, Traced
@@ -234,10 +234,12 @@ def _var_name(src: Traced, i: int, k: int) -> Traced:
 
 def tokenize(src: Traced) -> list[Token]:
     """GRUB's lexer over the whole text; raises GrubSyntaxError at the first bad character."""
-    text = src.text
-    n = len(text)
-    i = 0
-    out: list[Token] = []
+    return list(_lex(src, 0, len(src.text)))
+
+
+def _lex(src: Traced, i: int, n: int) -> Iterator[Token]:
+    """The tokens of ``src.text[i:n]`` one at a time (positions in ``src``), ending with eof."""
+    text = src.text if n == len(src.text) else src.text[:n]  # a word never runs past n
     while i < n:
         c = text[i]
         if c in " \t":
@@ -248,24 +250,24 @@ def tokenize(src: Traced) -> list[Token]:
             i = n if k < 0 else k
             continue
         if c == "\n":
-            out.append(Token("newline", i, i + 1, src[i : i + 1]))
+            yield Token("newline", i, i + 1, src[i : i + 1])
             i += 1
             continue
         two = text[i : i + 2]
         if two in ("||", "&&", ";;"):
-            out.append(Token("op", i, i + 2, src[i : i + 2]))
+            yield Token("op", i, i + 2, src[i : i + 2])
             i += 2
             continue
         if c in "|&<>":
-            out.append(Token("op", i, i + 1, src[i : i + 1]))
+            yield Token("op", i, i + 1, src[i : i + 1])
             i += 1
             continue
         if c == ";":
-            out.append(Token("semi", i, i + 1, src[i : i + 1]))
+            yield Token("semi", i, i + 1, src[i : i + 1])
             i += 1
             continue
         if c in "{}":
-            out.append(Token("lbr" if c == "{" else "rbr", i, i + 1, src[i : i + 1]))
+            yield Token("lbr" if c == "{" else "rbr", i, i + 1, src[i : i + 1])
             i += 1
             continue
         j = _scan_word(text, i)
@@ -277,12 +279,11 @@ def tokenize(src: Traced) -> list[Token]:
             raise GrubSyntaxError(f"unexpected character {c!r}", i)
         raw = src[i:j]
         if raw.text in _KEYWORDS:
-            out.append(Token("kw", i, j, raw))
+            yield Token("kw", i, j, raw)
         else:
-            out.append(Token("word", i, j, raw, _split_word(src, i, j)))
+            yield Token("word", i, j, raw, _split_word(src, i, j))
         i = j
-    out.append(Token("eof", n, n, Traced("", ())))
-    return out
+    yield Token("eof", n, n, Traced("", ()))
 
 
 # ---------------------------------------------------------------- parser
@@ -314,8 +315,22 @@ class Skipped:
 Node = Command | If | Skipped
 
 
+class _Tokens:
+    """Tokens lexed as the parser reaches them: a command that fails early costs its own line,
+    not a lexing of the rest of the file (which made stray lines quadratic)."""
+
+    def __init__(self, tokens: Iterator[Token]) -> None:
+        self._source = tokens
+        self._seen: list[Token] = []
+
+    def __getitem__(self, i: int) -> Token:
+        while len(self._seen) <= i:
+            self._seen.append(next(self._source))
+        return self._seen[i]
+
+
 class _Parser:
-    def __init__(self, src: Traced, tokens: list[Token]) -> None:
+    def __init__(self, src: Traced, tokens: _Tokens) -> None:
         self.src = src
         self.toks = tokens
         self.pos = 0
@@ -450,14 +465,12 @@ def parse_script(src: Traced) -> tuple[tuple[Node, ...], list[tuple[str, int]]]:
     offset = 0
     text = src.text
     while offset < len(text):
-        chunk = src[offset:]
         try:
-            tokens = tokenize(chunk)
-            parser = _Parser(chunk, tokens)
-            nodes.extend(_shift_nodes(parser.parse_list(), offset))
+            parser = _Parser(src, _Tokens(_lex(src, offset, len(text))))
+            nodes.extend(parser.parse_list())
             return tuple(nodes), errors
         except GrubSyntaxError as exc:
-            err_at = offset + exc.index
+            err_at = exc.index
             errors.append((exc.message, err_at))
             # Keep what parsed before the failing top-level command, then resume after the line
             # holding the error.
@@ -470,12 +483,11 @@ def parse_script(src: Traced) -> tuple[tuple[Node, ...], list[tuple[str, int]]]:
 
 def _parse_prefix(src: Traced, offset: int, err_at: int) -> list[Node]:
     """Top-level commands that end before ``err_at`` (re-parsed from ``offset``)."""
-    chunk = src[offset:err_at]
     try:
-        tokens = tokenize(chunk)
+        tokens = list(_lex(src, offset, err_at))
     except GrubSyntaxError:
         return []
-    parser = _Parser(chunk, tokens)
+    parser = _Parser(src, _Tokens(iter(tokens)))
     good: list[Node] = []
     while True:
         parser.skip_separators()
@@ -490,21 +502,7 @@ def _parse_prefix(src: Traced, offset: int, err_at: int) -> list[Node]:
             # The last command may be cut by the error: keep it only if a separator ended it.
             break
         good.append(node)
-    return list(_shift_nodes(tuple(good), offset))
-
-
-def _shift_nodes(nodes: tuple[Node, ...], offset: int) -> tuple[Node, ...]:
-    if not offset:
-        return nodes
-    out: list[Node] = []
-    for n in nodes:
-        if isinstance(n, Command):
-            out.append(Command(n.words, n.block, n.start + offset, n.block_source))
-        elif isinstance(n, If):
-            out.append(If(n.branches, n.otherwise, n.start + offset))
-        else:
-            out.append(Skipped(n.what, n.start + offset))
-    return tuple(out)
+    return good
 
 
 # ---------------------------------------------------------------- expansion

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from memmap_lint.bootconfig.model import BootConfig, BootEntry, Origin
@@ -48,6 +49,10 @@ class BootView:
 
     def anchors(self) -> tuple[Origin, ...]:
         """File positions that rules may point at besides command-line characters."""
+        return self._anchors
+
+    @cached_property
+    def _anchors(self) -> tuple[Origin, ...]:
         out: list[Origin] = [d.origin for d in self.config.diagnostics]
         for config in (self.config, self.companion):
             if config is None:
@@ -58,11 +63,16 @@ class BootView:
 
     def offset_of(self, origin: Origin) -> int:
         """An offset that this host's locator maps to ``origin`` (past the command line's end)."""
-        anchors = self.anchors()
-        try:
-            return len(self.entry.cmdline) + anchors.index(origin)
-        except ValueError:
-            return len(self.entry.cmdline) + len(anchors)
+        index = self._anchor_index.get(origin, len(self._anchors))
+        return len(self.entry.cmdline) + index
+
+    @cached_property
+    def _anchor_index(self) -> dict[Origin, int]:
+        """Each anchor's first index (one pass, so a rule's many findings stay linear)."""
+        index: dict[Origin, int] = {}
+        for i, origin in enumerate(self._anchors):
+            index.setdefault(origin, i)
+        return index
 
     def origin_of(self, offset: int | None) -> Origin | None:
         """Where ``offset`` points: a command-line character, an anchor, or the entry itself."""
@@ -79,8 +89,15 @@ class BootView:
 
     def line_text(self, origin: Origin) -> str:
         """The text of the line ``origin`` is on ('' when the file is not known)."""
-        text = self.sources.get(origin.path)
-        if text is None:
-            return ""
-        lines = text.split("\n")
+        lines = self._lines.get(origin.path)
+        if lines is None:
+            text = self.sources.get(origin.path)
+            if text is None:
+                return ""
+            lines = self._lines[origin.path] = text.split("\n")
         return lines[origin.line - 1] if 0 < origin.line <= len(lines) else ""
+
+    @cached_property
+    def _lines(self) -> dict[str, list[str]]:
+        """The lines of each source, split once."""
+        return {}

@@ -6,6 +6,7 @@ Both never fail: they consume what they can and report where they stopped. Value
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 U64 = (1 << 64) - 1
@@ -34,8 +35,9 @@ class Parsed:
     base: int
     wrapped: bool
     suffix: str
-    #: The value with unbounded precision (what the writer meant, before wrapping).
-    exact: int
+    #: The value with unbounded precision (what the writer meant, before wrapping); None for a
+    #: decimal number of more than 4000 digits (then ``wrapped`` is True).
+    exact: int | None
 
     @property
     def consumed(self) -> bool:
@@ -51,33 +53,41 @@ def _base_of(text: str, pos: int) -> tuple[int, int]:
     return 10, pos
 
 
-def _digits(text: str, pos: int, base: int) -> tuple[int, int]:
-    """``_parse_integer_limit``: (exact value, end index) of the digits valid in ``base``."""
+_DIGIT_RUN = {
+    8: re.compile("[0-7]*"),
+    10: re.compile("[0-9]*"),
+    16: re.compile("[0-9a-fA-F]*"),
+}
+_EXACT_DIGITS = 4000
+"""Decimal digits up to which the exact value is kept (CPython's int() is quadratic there)."""
+_CHUNK = 18
+
+
+def _digits(text: str, pos: int, base: int) -> tuple[int | None, int, int]:
+    """``_parse_integer_limit``: (exact value or None, value modulo 2**64, end index) of the
+    digits valid in ``base``, in linear time (the kernel accumulates modulo 2**64 digit by
+    digit; so does the chunked loop below, a chunk at a time)."""
+    match = _DIGIT_RUN[base].match(text, pos)
+    assert match is not None  # a "*" run always matches
+    digits = match.group()
+    if not digits:
+        return 0, 0, pos
+    if base != 10 or len(digits) <= _EXACT_DIGITS:  # int() is linear in a power-of-2 base
+        exact = int(digits, base)
+        return exact, exact & U64, match.end()
     value = 0
-    i = pos
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if "0" <= c <= "9":
-            d = ord(c) - 48
-        elif "a" <= c <= "f":
-            d = ord(c) - 87
-        elif "A" <= c <= "F":
-            d = ord(c) - 55
-        else:
-            break
-        if d >= base:
-            break
-        value = value * base + d
-        i += 1
-    return value, i
+    for i in range(0, len(digits), _CHUNK):
+        chunk = digits[i : i + _CHUNK]
+        value = (value * 10 ** len(chunk) + int(chunk)) & U64
+    return None, value, match.end()
 
 
 def strtoull(text: str, pos: int = 0) -> Parsed:
     """``simple_strtoull(text + pos, &end, 0)``: base detection, digits, u64 wrap, no suffix."""
     base, first = _base_of(text, pos)
-    exact, end = _digits(text, first, base)
-    return Parsed(exact & U64, pos, end, end, base, exact > U64, "", exact)
+    exact, value, end = _digits(text, first, base)
+    wrapped = exact is None or exact > U64
+    return Parsed(value, pos, end, end, base, wrapped, "", exact)
 
 
 def memparse(text: str, pos: int = 0) -> Parsed:
@@ -95,7 +105,7 @@ def memparse(text: str, pos: int = 0) -> Parsed:
     if end < len(text) and text[end] in _SUFFIX_SHIFT:  # ASCII only: not str.lower()
         suffix = text[end]
         shift = _SUFFIX_SHIFT[suffix]
-        exact <<= shift
+        exact = None if exact is None else exact << shift
         shifted = value << shift
         wrapped = wrapped or shifted > U64
         value = shifted & U64
@@ -115,10 +125,12 @@ def kstrtoull(text: str) -> KstrtoulResult:
     """``kstrtoull(text, 0)``: one leading ``+``, base detection, digits only, one trailing newline."""
     s = text[1:] if text.startswith("+") else text
     base, first = _base_of(s, 0)
-    exact, end = _digits(s, first, base)
+    exact, _, end = _digits(s, first, base)
     if end == first:
         return KstrtoulResult(None, "EINVAL")
-    if exact > _KSTRTOX_MAX:  # checked before the trailing characters, as _kstrtoull does
+    if (
+        exact is None or exact > _KSTRTOX_MAX
+    ):  # checked before the trailing characters, as _kstrtoull does
         return KstrtoulResult(None, "ERANGE")
     rest = s[end:]
     if rest not in ("", "\n"):
