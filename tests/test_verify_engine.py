@@ -7,10 +7,23 @@ same boots, booted now) is tests/test_verify_boot.py.
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from memmap_lint.collect.facts import HostFacts
+from memmap_lint.collect.script import END, MAGIC, GarbageOutput, parse_output
+from memmap_lint.engine.collected import facts_capture
+from memmap_lint.engine.registry import load_rules, select
+from memmap_lint.engine.runner import Engine
+from memmap_lint.engine.verify import check_host
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import simulate
+from memmap_lint.rule import HostContext
 from postboot_boot import SCENARIOS, console_facts, verify_findings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postboot"
@@ -103,3 +116,88 @@ def test_parse_sections() -> None:
     # 6.12.118 has no debugfs reserve_mem_param; no systemd in the initramfs
     assert "/sys/kernel/debug/memblock/reserve_mem_param" in good.missing
     assert "pstore-archive" in good.missing
+
+
+_KEYS = sorted(
+    {"/proc/iomem", "ramoops-params", "trace-instances", "pstore", "pstore-archive",
+     "pstore-mounted", "klog-postboot", "postboot-via",
+     "/sys/kernel/debug/memblock/reserve_mem_param"}
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_KEYS), st.sampled_from("FMD"), st.binary(max_size=120)),
+        max_size=6,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_postboot_sections_fuzz(sections: list[tuple[str, str, bytes]]) -> None:
+    """Any post-boot sections give facts or GarbageOutput, and verify never raises on them."""
+    lines = [MAGIC, "F uname-r", base64.b64encode(b"6.12.118+deb12-amd64\n").decode(), "."]
+    lines += ["F uname-m", base64.b64encode(b"x86_64\n").decode(), "."]
+    lines += ["F /proc/cmdline", base64.b64encode(SCENARIOS["good"].encode()).decode(), "."]
+    lines += ["F memmap", base64.b64encode(b"0 0x0 0x9fbff System RAM\n1 0x100000 0x3ffdffff System RAM\n").decode(), "."]
+    for key, tag, data in sections:
+        lines.append(f"{tag} {key}")
+        if tag == "F":
+            lines += [base64.b64encode(data).decode(), "."]
+    lines.append(END)
+    try:
+        facts = parse_output(("\n".join(lines) + "\n").encode(), "fuzz", "2026-12-02T20:16:00Z")
+    except GarbageOutput:
+        return
+    assert HostFacts.from_dict(facts.to_dict()) == facts
+    if facts.postboot is not None:
+        cap = facts_capture(facts, "fuzz")
+        assert cap is not None
+        kernel = kernel_for(facts.kernel_release, (), None)
+        line = parse(facts.proc_cmdline)
+        check_host(simulate(cap.entries, line, kernel, cap.setup_data), facts.postboot)
+
+
+_VERIFY_RULES = select(load_rules([]), ["MM7"], [])
+_KLOG_PIECES = st.sampled_from(
+    [
+        "ramoops: using 0x{a:x}@0x{b:x}, ecc: {n}",
+        "ramoops: no room for dmesg mem region (0x{a:x}@0x{b:x})",
+        "pstore: backend 'efi_pstore' already loaded: ignoring 'ramoops'",
+        "Tracing: mapped boot instance boot at physical memory 0x{a:x} of size 0x{b:x}",
+        "Failed to map boot instance boot to trace",
+        "user-defined physical RAM map:",
+        "user: [mem 0x{a:016x}-0x{b:016x}] usable",
+        "user: [mem 0x{a:016x}-0x{b:016x}] persistent (type 12)",
+        "BIOS-e820: [mem 0x{a:016x}-0x{b:016x}] reserved",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_KLOG_PIECES, st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1), st.integers(0, 99)),
+        max_size=8,
+    ),
+    st.dictionaries(
+        st.sampled_from(["mem_name", "mem_size", "mem_address", "record_size", "pmsg_size"]),
+        st.sampled_from(["0", "oops", "trace", "(null)", "12582912", "0x10", "-1", "junk"]),
+    ),
+)
+def test_verify_fuzz_kernel_messages(
+    pieces: list[tuple[str, int, int, int]], params: dict[str, str]
+) -> None:
+    """Whatever the kernel log and ramoops parameters say, the comparison is a result."""
+    good = _facts()["good"]
+    assert good.postboot is not None
+    klog = "".join(p.format(a=a, b=b, n=n) + "\n" for p, a, b, n in pieces)
+    pb = replace(good.postboot, klog=klog, ramoops=params)
+    cap = facts_capture(good, "fuzz")
+    assert cap is not None
+    kernel = kernel_for(good.kernel_release, (), None)
+    sim = simulate(cap.entries, parse(good.proc_cmdline), kernel, cap.setup_data)
+    verdict = check_host(sim, pb)
+    assert {r["state"] for r in verdict["regions"]} <= {"present", "absent", "moved", "unknown"}
+    ctx = HostContext("fuzz", sim.cmdline, kernel, sim, facts={"verify": verdict})
+    for f in Engine(_VERIFY_RULES).check_host(ctx):
+        assert f.code.startswith("MM7") and f.message
