@@ -266,3 +266,35 @@ def test_fix_lands_in_the_drop_in_that_wrote_it(tmp_path: Path) -> None:
         check=True,
     )
     assert both.stdout == "quiet memmap=4G\\$12G ramoops.mem_name=b"
+
+
+def test_every_fixture_converges(tmp_path: Path) -> None:
+    # Every real-shaped boot file of the fixtures: the safe fixes, written, leave no safe fix
+    # behind, and no MM501 on the GRUB files (the safe kind every one of them can get).
+    from memmap_lint.engine.bootlint import is_boot_path
+    from memmap_lint.engine.config import Config
+    from memmap_lint.engine.fixes import plan_paths, write
+    from memmap_lint.engine.lint import Linter
+    from memmap_lint.engine.pipeline import Options
+    from memmap_lint.engine.pipeline import run as lint_run
+    from memmap_lint.engine.registry import load_rules
+
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIX, root / "boot")
+    shutil.copytree(FIX.parent / "bootlint", root / "bootlint")
+    files = sorted(
+        str(p)
+        for p in root.rglob("*")
+        if p.is_file() and p.parent.name != "grub.d" and is_boot_path(str(p), None)
+    )
+    assert len(files) >= 15
+    linter = Linter(load_rules([]), Config())
+    for f in files:
+        planned, errors = plan_paths(linter, [f], None, False)
+        assert not errors, f
+        write(planned)
+        again, _ = plan_paths(linter, [f], None, False)
+        assert not any(p.outcome.applied for p in again), f
+        if Path(f).name in ("grub", "grub.cfg"):  # BLS and grubenv: only the unsafe % form
+            results = lint_run([f], Options()).results
+            assert not [x for r in results for x in r.findings if x.code == "MM501"], f
