@@ -26,6 +26,7 @@ import pytest
 from kernel_answers import answers, read_answer
 from kernel_boot import (
     COMMAND_LINE_SIZE,
+    PREFIX,
     KernelAnswer,
     boot_cmdline,
     boot_many,
@@ -36,10 +37,11 @@ from kernel_boot import (
     format_size,
     guest_memory,
     kernels_dir,
+    minimal_dtb,
     parse_map,
     qemu,
 )
-from memmap_lint.captures.parse import load_capture
+from memmap_lint.captures.parse import load_capture, parse_capture
 from memmap_lint.kernel.dialects.memblock import Memblock, add, subtract
 from memmap_lint.kernel.e820 import RAM, Entry, sanitized, type_name
 from memmap_lint.kernel.earlyboot import Facts
@@ -583,3 +585,28 @@ def test_kernel_image_cases(params: str, covered: bool) -> None:
     sim = simulate(parse_map(log, "BIOS-e820"), line, "mainline")
     assert said == covered, log[-2000:]
     assert bool(sim.image_fixups) == said, sim.image_fixups
+
+
+def test_setup_data_and_percent_lines(tmp_path: Path) -> None:
+    """A bzImage boot with a SETUP_DTB node and two % pieces that print 'usable ==> usable' while
+    the command line is parsed: the capture reader keeps only the node (as in
+    tests/fixtures/dmesg/qemu-6.12-setup-data-and-percent.txt, made the same way)."""
+    kernel = find_kernel("mainline-6.12")
+    if qemu() is None or kernel is None:
+        _unavailable("qemu-system-x86_64 or the mainline-6.12 kernel is missing")
+    bzimage = kernel.image.parent / "vmlinuz"
+    dtb = tmp_path / "empty.dtb"
+    dtb.write_bytes(minimal_dtb())
+    log = boot_until(
+        bzimage,
+        f"{PREFIX} memmap=16M%0x20000000-1+128 memmap=8M%0x30000000-128+1",
+        lambda line: "DMI:" in line or "Kernel panic" in line,
+        memory="1G",
+        qemu_args=["-dtb", str(dtb)],
+    ).log
+    updates = [line for line in log.splitlines() if "usable ==> usable" in line]
+    assert len(updates) == 3, log[-3000:]  # two while parsing, one for the node
+    node = re.search(r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]", updates[2])
+    assert node is not None
+    start, last = int(node.group(1), 16), int(node.group(2), 16)
+    assert parse_capture(log, "boot.txt").setup_data == ((start, last - start + 1),)

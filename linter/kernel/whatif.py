@@ -24,14 +24,11 @@ MIB = 1 << 20
 
 
 def rerun(sim: Simulation, kernel: Kernel, text: str) -> Simulation:
-    """The simulation of ``text`` on the firmware map and model options of ``sim``.
-
-    The captured setup_data blocks are left out: they only turn RAM into RESERVED_KERN after
-    ``parse_early_param()``, which changes neither the RFC search nor what memblock counts as
-    memory, so placements do not depend on them.
-    """
+    """The simulation of ``text`` on the firmware map, setup_data and model options of ``sim``
+    (memblock reserves the setup_data nodes before reserve_mem= runs:
+    ``memblock_x86_reserve_range_setup_data()``)."""
     options = sim.options if isinstance(sim.options, Options) else Options()
-    return simulate(sim.firmware, text, kernel, (), options)
+    return simulate(sim.firmware, text, kernel, sim.setup_data, options)
 
 
 def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
