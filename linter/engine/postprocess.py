@@ -11,7 +11,7 @@ folds, for display only, a finding that several entries of one boot configuratio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,59 +34,83 @@ def postprocess(
     """``results`` (one per input, in order) without the findings that are superseded, of a
     ``hidden`` rule (one not selected, run for its precedence), ignored or disabled inline;
     each host's findings sorted."""
-    by_code = {r.code: r for r in rules}
-    texts: dict[str, str] = {}
-    for inp in inputs:
-        if inp.boot is not None:
-            texts.update(inp.boot.sources)
+    stage = _Stage(rules, config, hidden, inputs)
     out: list[HostResult] = []
     for inp, r in zip(inputs, results, strict=True):
-        ignored = _ignored(inp, config)
-        kept = [
-            f
-            for f in _precedence(list(r.findings), by_code)
-            if f.code not in hidden
-            and not (ignored and _matched(f, ignored, by_code))
-            and not _disabled(f, texts)
-        ]
-        out.append(replace(r, findings=tuple(sorted(kept, key=Finding.sort_key))))
+        findings = r.findings
+        if findings:
+            kept = tuple(sorted(stage.kept(inp, findings), key=Finding.sort_key))
+            if kept != findings:
+                r = replace(r, findings=kept)
+        out.append(r)
     return out
 
 
-def _ignored(inp: HostInput, config: Config) -> tuple[str, ...]:
-    own = inp.host.get("memmap_lint_ignore") or []
-    per_group = [c for g in inp.host.groups for c in config.group_ignores.get(g, ())]
-    return (*own, *per_group)
+class _Stage:
+    """What ``postprocess`` looks up once per run: rules by code, the superseding rules, the
+    boot files' lines, and which ignore patterns match which codes."""
 
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        config: Config,
+        hidden: frozenset[str],
+        inputs: Sequence[HostInput],
+    ) -> None:
+        self.by_code = {r.code: r for r in rules}
+        self.over = {r.code: r.supersedes for r in rules if r.supersedes}
+        self.config = config
+        self.hidden = hidden
+        self.texts: dict[str, str] = {}
+        for inp in inputs:
+            if inp.boot is not None:
+                self.texts.update(inp.boot.sources)
+        self.lines: dict[str, list[str]] = {}
+        self.matched: dict[tuple[str, tuple[str, ...]], bool] = {}
 
-def _matched(f: Finding, patterns: Sequence[str], by_code: Mapping[str, Rule]) -> bool:
-    rule = by_code.get(f.code)
-    return rule is not None and any(matches(rule, p) for p in patterns)
+    def kept(self, inp: HostInput, findings: Sequence[Finding]) -> list[Finding]:
+        ignored = self._ignored(inp)
+        return [
+            f
+            for f in self._precedence(findings)
+            if f.code not in self.hidden
+            and not (ignored and self._matches(f.code, ignored))
+            and not self._disabled(f)
+        ]
 
+    def _ignored(self, inp: HostInput) -> tuple[str, ...]:
+        own = inp.host.get("memmap_lint_ignore") or []
+        groups = self.config.group_ignores
+        per_group = [c for g in inp.host.groups for c in groups.get(g, ())] if groups else []
+        return (*own, *per_group)
 
-def _disabled(f: Finding, texts: Mapping[str, str]) -> bool:
-    """A ``# memmap-lint: disable=`` directive on the finding's line or the line before."""
-    loc = f.location
-    if loc is None or loc.line is None or loc.path not in texts:
-        return False
-    lines = texts[loc.path].split("\n")
-    codes: set[str] = set()
-    for n in (loc.line - 1, loc.line - 2):
-        if 0 <= n < len(lines):
-            codes |= suppressed_codes(lines[n])
-    return f.code in codes or f.name in codes or "all" in codes
+    def _matches(self, code: str, patterns: tuple[str, ...]) -> bool:
+        key = (code, patterns)
+        if key not in self.matched:
+            rule = self.by_code.get(code)
+            self.matched[key] = rule is not None and any(matches(rule, p) for p in patterns)
+        return self.matched[key]
 
+    def _disabled(self, f: Finding) -> bool:
+        """A ``# memmap-lint: disable=`` directive on the finding's line or the line before."""
+        loc = f.location
+        if loc is None or loc.line is None or loc.path not in self.texts:
+            return False
+        if loc.path not in self.lines:
+            self.lines[loc.path] = self.texts[loc.path].split("\n")
+        lines = self.lines[loc.path]
+        codes: set[str] = set()
+        for n in (loc.line - 1, loc.line - 2):
+            if 0 <= n < len(lines):
+                codes |= suppressed_codes(lines[n])
+        return f.code in codes or f.name in codes or "all" in codes
 
-def _precedence(findings: list[Finding], by_code: Mapping[str, Rule]) -> list[Finding]:
-    """Drop a finding when a rule that supersedes its rule reports the same parameter."""
-    over: set[tuple[str, str]] = set()
-    for f in findings:
-        rule = by_code.get(f.code)
-        if rule is not None:
-            over.update((code, f.param) for code in rule.supersedes)
-    if not over:
-        return findings
-    return [f for f in findings if (f.code, f.param) not in over]
+    def _precedence(self, findings: Sequence[Finding]) -> Sequence[Finding]:
+        """Drop a finding when a rule that supersedes its rule reports the same parameter."""
+        over = {(c, f.param) for f in findings for c in self.over.get(f.code, ())}
+        if not over:
+            return findings
+        return [f for f in findings if (f.code, f.param) not in over]
 
 
 def _key(f: Finding) -> tuple[Any, ...]:
