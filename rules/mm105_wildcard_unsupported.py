@@ -6,7 +6,9 @@ What it finds:
 
     Ownership: this rule owns the wildcard piece on such kernels; MM109 (memory-limit) skips it.
     The other pieces of the same ``memmap=`` value are read on their own by MM101/MM109 (on the
-    RFC kernel, the rest of a name cut at a comma is MM205's).
+    RFC kernel, the rest of a name cut at a comma is MM205's). The limit also takes the kernel
+    image's RAM, which the kernel gives back (MM310); this finding already says the machine
+    does not boot, so it is reported alone (``SUPERSEDES``).
 
 Why it matters:
     ``parse_memmap_one()`` reads the size with ``memparse()``, which stops at ``*``. No branch
@@ -37,6 +39,7 @@ CODE = "MM105"
 NAME = "wildcard-unsupported"
 SEVERITY = "error"
 NEEDS_E820 = False
+SUPERSEDES = ("MM310",)
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
