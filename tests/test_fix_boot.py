@@ -298,3 +298,18 @@ def test_every_fixture_converges(tmp_path: Path) -> None:
         if Path(f).name in ("grub", "grub.cfg"):  # BLS and grubenv: only the unsafe % form
             results = lint_run([f], Options()).results
             assert not [x for r in results for x in r.findings if x.code == "MM501"], f
+
+
+def test_fixes_follow_rule_selection_and_inline_disables(tmp_path: Path) -> None:
+    # As ruff: only the selected rules' fixes, and none on a line whose finding is silenced.
+    d = tmp_path / "etc" / "default"
+    d.mkdir(parents=True)
+    grub = d / "grub"
+    text = 'GRUB_CMDLINE_LINUX="memmap=4G\\$12G ramoops.mem_name=a ramoops.mem_name=b"\n'
+    grub.write_text(text)
+    only = cli("--diff", "--select", "MM401", "etc/default/grub", cwd=tmp_path)
+    assert "-GRUB_CMDLINE" in only.stdout and "4G\\\\\\$12G" not in only.stdout
+    assert "would fix MM501" not in only.stderr and "would fix MM401" in only.stderr
+    grub.write_text("# memmap-lint: disable=MM501\n" + text)
+    quiet = cli("--diff", "etc/default/grub", cwd=tmp_path)
+    assert "would fix MM501" not in quiet.stderr and "would fix MM401" in quiet.stderr

@@ -7,16 +7,17 @@ entry with the kernel the lint would give it, into :func:`memmap_lint.fix.plan`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from memmap_lint.engine.bootlint import boot_inputs, owner
 from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.suppress import suppressed_codes
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import write_file
 from memmap_lint.fix import SAFE, Fix, Outcome, Target, plan, unified_diff
-from memmap_lint.fix.plan import merged
+from memmap_lint.fix.plan import fixes, merged
 from memmap_lint.fix.suggest import suggestion
 
 
@@ -53,11 +54,30 @@ def plan_paths(
         targets = [
             Target(i, inp.boot, inp.kernel) for i, inp in enumerate(inputs) if inp.boot is not None
         ]
-        candidates = None
         if advised is not None:
             candidates = merged(piece for t in targets for piece in suggestion(t, advised))
+        else:
+            sources = targets[0].view.sources if targets else {}
+            candidates = [f for f in fixes(targets) if _wanted(f, linter, sources)]
         out.append(Planned(str(main), plan(str(main), k, targets, unsafe, candidates)))
     return out, errors
+
+
+def _wanted(fix: Fix, linter: Linter, sources: Mapping[str, str]) -> bool:
+    """A fix of a selected rule (``--select``/``--ignore``, config), not silenced by a
+    ``# memmap-lint: disable=`` on a line it edits or the line before, as ruff does."""
+    rule = next((r for r in linter.rules if r.code == fix.code), None)
+    if rule is None or rule.code in linter.hidden:
+        return False
+    for e in fix.edits:
+        lines = sources.get(e.path, "").split("\n")
+        n = sources.get(e.path, "").count("\n", 0, e.start)
+        codes = set().union(
+            *(suppressed_codes(lines[i]) for i in (n - 1, n) if 0 <= i < len(lines))
+        )
+        if codes & {rule.code, rule.name, "all"}:
+            return False
+    return True
 
 
 def diff(planned: Sequence[Planned]) -> Iterator[str]:
