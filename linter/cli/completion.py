@@ -48,9 +48,7 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from memmap_lint.cli.main import build_parser
-
-    commands = options_of(build_parser())
+    commands = options_of(args.root_parser)  # set by cli.main.build_parser
     script = fish(commands) if args.shell == "fish" else bash(commands, zsh=args.shell == "zsh")
     sys.stdout.write(script)
     return EXIT_CLEAN

@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (lint, simulate, rules, schema, collect, advise, verify, completion):
         command.add_parser(sub)
+    parser.set_defaults(root_parser=parser)  # for commands that read the parser (completion)
     return parser
 
 
