@@ -17,6 +17,7 @@ import yaml
 from memmap_lint.captures.model import Capture, capture_error, no_map_error
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.e820 import U32, U64, Entry, parse_type_name
+from memmap_lint.yamlbounds import check_node
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENTRY_KEYS = {"start", "end", "size", "type"}
@@ -59,10 +60,17 @@ def _clamped(text: str, line: int, column: int) -> tuple[int, int]:
 
 def _yaml_document(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """The constructed document and its node tree, from one parse."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except UnicodeEncodeError:  # a lone surrogate: libyaml takes UTF-8 only
+        raise capture_error("invalid YAML: not UTF-8 text", source) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_node(node, source)
         data = loader.construct_document(node) if node is not None else None
+    except LintError as err:  # yamlbounds: alias expansion, depth, long numbers, duplicates
+        raise capture_error(err.message, source, err.line, err.column) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = _clamped(text, mark.line + 1, mark.column + 1) if mark else (None, None)

@@ -254,7 +254,7 @@ def load_config(path: Path) -> Config:
             raise LintError("MM003", f"invalid YAML: {exc}", label) from exc
         except RecursionError:
             raise LintError("MM003", "invalid YAML: nested too deeply", label) from None
-        except LintError as exc:  # bounded values, duplicate keys (yamlpos.check_node)
+        except LintError as exc:  # bounded values, duplicate keys (yamlbounds.check_node)
             raise LintError("MM003", exc.message, label, exc.line, exc.column) from None
     if not isinstance(section, dict):
         raise LintError("MM003", "the configuration must be a mapping", label)

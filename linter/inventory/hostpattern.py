@@ -65,6 +65,8 @@ def parse_address(address: str) -> tuple[str, int | None] | None:
     for pattern in (_BRACKETED_PORT, _HOST_PORT):
         m = pattern.match(address)
         if m:  # both are tried in turn, as in Ansible: "[h:1]:2" is h with port 1
+            if len(m.group(2)) > 5:  # Ansible's int() would overflow or refuse: no port
+                raise PatternError(f"port {m.group(2)[:20]}... is out of range")
             address, port = m.group(1), int(m.group(2))
     if any(p.match(address) for p in (_IPV4, _IPV6, _HOSTNAME)):
         return address, port

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Pos as Pos  # where it lives: importing it needs no yaml
+from memmap_lint.yamlbounds import check_node, no_duplicate_keys
 
 try:
     _Loader: type[Any] = yaml.CSafeLoader
@@ -58,85 +59,6 @@ def compose(text: str, path: str) -> yaml.Node | None:
 
 _CONSTRUCTOR = yaml.SafeLoader("")
 
-MAX_NODES = 1_000_000
-"""Nodes one value may expand to, aliases counted each time they are used (a "billion laughs"
-of a few hundred bytes would otherwise take all memory)."""
-MAX_DEPTH = 200
-"""Nesting one value may have (deeper input would exhaust Python's recursion)."""
-MAX_DIGITS = 100
-"""Characters a number may have (Python refuses to convert over 4300 digits)."""
-
-_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
-
-
-def check_node(node: yaml.Node, path: str) -> None:
-    """MM604 when ``node`` expands to more than MAX_NODES nodes, nests deeper than MAX_DEPTH,
-    holds a number longer than MAX_DIGITS or a mapping with a key written twice.
-
-    Sizes are memoized per node, so the check costs the distinct nodes, not the expansion; a
-    duplicate key is refused as yamllint's key-duplicates does (Ansible only warns and takes
-    the last one, silently dropping the first).
-    """
-    sizes: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
-    on_path: set[int] = set()
-    while stack:
-        current, depth, done = stack.pop()
-        key = id(current)
-        if done:
-            on_path.discard(key)
-            children = _children(current)
-            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
-            if sizes[key] > MAX_NODES:
-                _refuse(path, node, f"this value expands to more than {MAX_NODES} nodes")
-            continue
-        if key in sizes:
-            continue
-        if key in on_path:
-            _refuse(path, current, "a recursive alias")
-        if depth > MAX_DEPTH:
-            _refuse(path, current, f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(current, yaml.ScalarNode):
-            if current.tag in _NUMBER_TAGS and len(current.value) > MAX_DIGITS:
-                _refuse(path, current, f"a number of {len(current.value)} characters")
-            sizes[key] = 1
-            continue
-        if isinstance(current, yaml.MappingNode):
-            _no_duplicate_keys(current, path)
-        on_path.add(key)
-        stack.append((current, depth, True))
-        stack.extend((c, depth + 1, False) for c in _children(current))
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _no_duplicate_keys(node: yaml.MappingNode, path: str) -> None:
-    seen: dict[str, yaml.Node] = {}
-    for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        first = seen.setdefault(key_node.value, key_node)
-        if first is not key_node:
-            p = pos_of(path, first)
-            _refuse(
-                path,
-                key_node,
-                f"duplicate key {key_node.value!r} (first at line {p.line}, column {p.column}; "
-                "a YAML loader such as Ansible's silently keeps only this one)",
-            )
-
-
-def _refuse(path: str, node: yaml.Node, why: str) -> None:
-    p = pos_of(path, node)
-    raise LintError("MM604", why, path, p.line, p.column)
-
-
 _STR = "tag:yaml.org,2002:str"
 
 
@@ -168,7 +90,7 @@ def mapping_items(node: yaml.Node, path: str, what: str) -> list[tuple[str, yaml
     if not isinstance(node, yaml.MappingNode):
         p = pos_of(path, node)
         raise LintError("MM604", f"{what} must be a mapping", path, p.line, p.column)
-    _no_duplicate_keys(node, path)
+    no_duplicate_keys(node, path)
     out: list[tuple[str, yaml.Node, Pos]] = []
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
