@@ -194,7 +194,8 @@ def boot_postboot(
 
 
 #: The boots of the post-boot tests (tests/fixtures/postboot/NAME.console are recordings of
-#: these on Debian's 6.12 kernel, 1 GiB guest): a good boot, then one broken boot per failure.
+#: these on Debian's 6.12 kernel, or the one KERNEL_OF names, 1 GiB guest): a good boot, then
+#: one broken boot per failure.
 SCENARIOS = {
     "good": "reserve_mem=12M:4096:oops reserve_mem=8M:4096:trace ramoops.mem_name=oops "
     "trace_instance=boot@trace",
@@ -210,7 +211,11 @@ SCENARIOS = {
     "memmap-edit": "memmap=256M!512M",
     "crash": "reserve_mem=12M:4096:oops ramoops.mem_name=oops test.crash",
     "modprobe-options": "reserve_mem=12M:4096:oops ramoops.mem_name=oops test.modprobe_d",
+    "stock-memmap": "memmap=12M$0x3d000000 ramoops.mem_address=0x3d000000 "
+    "ramoops.mem_size=0xc00000",
 }
+#: The kernel of a scenario (default: Debian's 6.12, the mainline dialect).
+KERNEL_OF = {"stock-memmap": "stock-6.1"}
 
 
 def verify_findings(facts: Mapping[str, HostFacts], tmp: Path) -> dict[str, list[Finding]]:

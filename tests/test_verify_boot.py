@@ -1,4 +1,4 @@
-"""The post-boot checks against a live kernel: Debian's 6.12 booted now under QEMU.
+"""The post-boot checks against live kernels: Debian's 6.12 (and 6.1) booted now under QEMU.
 
 Each scenario (tests/postboot_boot.py) boots into an initramfs that loads ramoops and its
 dependencies from the kernel package and prints the collector's facts on the serial console;
@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from kernel_boot import kernels_dir, qemu
 from memmap_lint.collect.facts import HostFacts
-from postboot_boot import SCENARIOS, boot_postboot, busybox, console_facts, verify_findings
+from postboot_boot import (
+    KERNEL_OF,
+    SCENARIOS,
+    boot_postboot,
+    busybox,
+    console_facts,
+    verify_findings,
+)
 
 pytestmark = pytest.mark.qemu
 
@@ -23,7 +30,8 @@ KERNEL = "mainline-6.12"
 
 
 def _need_tools() -> None:
-    if qemu() and busybox() and (kernels_dir() / KERNEL / "modules").is_dir():
+    kernels = {KERNEL, *KERNEL_OF.values()}
+    if qemu() and busybox() and all((kernels_dir() / k / "modules").is_dir() for k in kernels):
         return
     if os.environ.get("CI") == "true":
         pytest.fail("QEMU, busybox-static or the 6.12 kernel modules are missing")
@@ -38,7 +46,7 @@ def booted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, HostFacts]:
     def one(name: str) -> tuple[str, HostFacts]:
         folder = tmp / name
         folder.mkdir()
-        run = boot_postboot(KERNEL, SCENARIOS[name], folder)
+        run = boot_postboot(KERNEL_OF.get(name, KERNEL), SCENARIOS[name], folder)
         assert run.facts is not None, f"{name}: no facts on the console:\n{run.console[-2000:]}"
         return name, console_facts(run.console)
 
@@ -73,6 +81,7 @@ def test_each_broken_boot_has_its_finding(codes: dict[str, list[str]]) -> None:
     assert codes["no-pstore-mount"] == ["MM705", "MM708"]
     assert codes["crash"] == ["MM705", "MM708"]  # the log was kept; nothing archives it
     assert codes["modprobe-options"] == ["MM703", "MM708"]  # other zones than the command line
+    assert codes["stock-memmap"] == []  # 6.1: the printed map is the simulated one, exactly
     assert codes["memmap-edit"] == []
 
 
@@ -86,3 +95,4 @@ def test_the_recordings_still_hold(booted: dict[str, HostFacts]) -> None:
         assert facts.postboot is not None and recorded.postboot is not None
         assert facts.postboot.ramoops == recorded.postboot.ramoops
         assert facts.postboot.trace_instances == recorded.postboot.trace_instances
+        assert facts.postboot.pstore == recorded.postboot.pstore

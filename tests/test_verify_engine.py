@@ -24,7 +24,7 @@ from memmap_lint.kernel.cmdline import parse
 from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 from memmap_lint.rule import HostContext
-from postboot_boot import SCENARIOS, console_facts, verify_findings
+from postboot_boot import KERNEL_OF, SCENARIOS, console_facts, verify_findings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postboot"
 
@@ -46,7 +46,7 @@ def codes(found: list[tuple[str, str]]) -> list[str]:
 def test_recordings_are_the_scenarios() -> None:
     for name, facts in _facts().items():
         assert facts.proc_cmdline.endswith(SCENARIOS[name])
-        assert facts.kernel_release.startswith("6.12.")
+        assert facts.kernel_release.startswith("6.1." if name in KERNEL_OF else "6.12.")
         assert facts.postboot is not None
         assert HostFacts.from_dict(facts.to_dict()) == facts
 
@@ -101,6 +101,23 @@ def test_zones_other_than_the_command_lines(findings: dict[str, list[tuple[str, 
     assert codes(findings["modprobe-options"]) == ["MM703", "MM708"]
     message = next(m for c, m in findings["modprobe-options"] if c == "MM703")
     assert "record_size 16384 (command line: 4096)" in message
+
+
+def test_stock_memmap_exact(findings: dict[str, list[tuple[str, str]]]) -> None:
+    """6.1 (stock): the printed user-defined map is the simulated table entry for entry, and
+    ramoops registered at the ramoops.mem_address/mem_size of the command line."""
+    assert findings["stock-memmap"] == []
+    facts = _facts()["stock-memmap"]
+    assert facts.postboot is not None
+    cap = facts_capture(facts, "sysfs")
+    assert cap is not None
+    kernel = kernel_for(facts.kernel_release, (), None)
+    sim = simulate(cap.entries, parse(facts.proc_cmdline), kernel, cap.setup_data)
+    verdict = check_host(sim, facts.postboot)
+    assert verdict["dialect"] == "stock"
+    assert verdict["table"]["checked"] and verdict["table"]["matches"]
+    assert verdict["ramoops"]["state"] == "attached"
+    assert verdict["ramoops"]["attached"]["start"] == 0x3D000000
 
 
 def test_memmap_table_matches_the_kernels(findings: dict[str, list[tuple[str, str]]]) -> None:

@@ -227,11 +227,16 @@ def _ramoops(sim: Simulation, pb: PostBoot, regions: list[Json]) -> Json | None:
     if using:
         size, start = int(using[-1][1], 16), int(using[-1][2], 16)
         out["attached"] = {"start": start, "size": size, "ecc": int(using[-1][3])}
-        expected = None
+        expected: tuple[int | None, int] | None = None
         if region is not None:
             expected = (region["actual"], region["size"])
             if expected[0] is None and not region["approximate"]:
                 expected = (region["predicted"], region["size"])
+        elif not name:  # ramoops.mem_address / mem_size as the command line gives them
+            expected = (
+                ramoops_value(sim.cmdline, "mem_address"),
+                ramoops_value(sim.cmdline, "mem_size"),
+            )
         where_ok = expected is None or expected[0] is None or expected == (start, size)
         out["state"] = "attached" if where_ok else "elsewhere"
         out["expected"] = list(expected) if expected is not None else None
