@@ -17,6 +17,7 @@ from pathlib import Path
 
 FIX = Path(__file__).parent / "fixtures"
 E820 = FIX / "e820" / "asus-rog-strix-b550-a-64g.txt"
+CLI = (sys.executable, "-m", "memmap_lint.cli.main", "lint")
 DUP = "reserve_mem=12M:4096:oops ramoops.mem_name=oops reserve_mem=4M:4096:oops\n"
 LONG = "memmap=12M*4096:persistent-console-log\n"
 
@@ -141,3 +142,18 @@ def test_grubby_info_all(tmp_path: Path) -> None:
     assert (mm203[0]["line"], mm203[0]["column"]) == (3, 111)  # its name
     mm502 = [f for f in data["findings"] if f["code"] == "MM502"]
     assert mm502, "the rescue entry lacks the reservation"
+
+
+def test_no_fix_edits_a_grubby_report(tmp_path: Path) -> None:
+    # grubby --info=ALL is a report of the BLS entries: a fix belongs in the entries themselves.
+    report = tmp_path / "entries.txt"
+    report.write_text((FIX / "boot" / "grubby" / "info-all.txt").read_text())
+    p = subprocess.run(
+        [*CLI, "--diff", "--unsafe-fixes", "--kind", "grubby", str(report)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert p.returncode == 1, p.stderr
+    assert p.stdout == "" and "would fix" not in p.stderr

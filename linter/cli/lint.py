@@ -109,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.cli.collect import collection
     from memmap_lint.cli.common import split_codes
     from memmap_lint.engine.findings import rank
-    from memmap_lint.engine.override import Override
     from memmap_lint.engine.pipeline import Options
     from memmap_lint.engine.pipeline import run as run_pipeline
     from memmap_lint.report.progress import Progress
@@ -128,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         rules_dirs=args.rules_dir,
         config=args.config,
         collection=collection(args, args.collect, refresh=False),
-        override=Override(args.kernel, args.dialect, tuple(args.feature), args.e820),
+        override=_override(args),
     )
     progress = Progress()  # a progress line on stderr, on a terminal, for runs over a second
     linter = None
@@ -193,6 +192,13 @@ def write_baseline(path: str, results: list[Any], failed: bool) -> int:
     return EXIT_ERROR if failed else EXIT_CLEAN
 
 
+def _override(args: argparse.Namespace) -> Any:
+    """What ``--kernel``, ``--dialect``, ``--feature`` and ``--e820`` say of the next boot."""
+    from memmap_lint.engine.override import Override
+
+    return Override(args.kernel, args.dialect, tuple(args.feature), args.e820)
+
+
 def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
     """``--diff``: the fixes as a diff on stdout; ``--fix``: written. A line per fix on stderr."""
     import sys
@@ -204,7 +210,9 @@ def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
 
     boot_paths = [p for p in args.paths if is_boot_path(p, args.kind)]
 
-    planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
+    planned, errors = plan_paths(
+        linter, boot_paths, args.kind, args.unsafe_fixes, override=_override(args)
+    )
     if args.diff:
         write_output(diff(planned), None)
         sys.stderr.writelines(summary(planned, args.unsafe_fixes, False))
@@ -215,7 +223,9 @@ def apply_fixes(args: argparse.Namespace, linter: Any) -> list[Any]:
             break
         write(planned)
         done.extend(replace(p, outcome=replace(p.outcome, left=())) for p in planned)
-        planned, errors = plan_paths(linter, boot_paths, args.kind, args.unsafe_fixes)
+        planned, errors = plan_paths(
+            linter, boot_paths, args.kind, args.unsafe_fixes, override=_override(args)
+        )
     left = [replace(p, outcome=replace(p.outcome, applied=())) for p in planned]
     sys.stderr.writelines(summary([*done, *left], args.unsafe_fixes, True))
     return errors

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from memmap_lint.engine.bootlint import boot_inputs, owner
 from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.override import Override
 from memmap_lint.engine.suppress import suppressed_codes
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import write_file
@@ -29,15 +30,21 @@ class Planned:
     outcome: Outcome
 
 
+#: Boot config kinds no fix edits: a tool's report (grubby --info) and signed binaries (UKIs).
+NOT_EDITED = frozenset({"grubby", "uki"})
+
+
 def plan_paths(
     linter: Linter,
     paths: Sequence[str],
     kind: str | None,
     unsafe: bool,
     advised: str | None = None,
+    override: Override | None = None,
 ) -> tuple[list[Planned], list[LintError]]:
     """The fixes of every boot configuration named (each configuration once); with ``advised``
-    (advise's line) only the change that puts it in place of the entries' requests."""
+    (advise's line) only the change that puts it in place of the entries' requests. ``grubby
+    --info`` text (a report) and UKIs (signed images) are not edited: their sources are."""
     seen: set[Path] = set()
     out: list[Planned] = []
     errors: list[LintError] = []
@@ -47,12 +54,16 @@ def plan_paths(
             continue
         seen.add(main.resolve())
         try:
-            inputs = boot_inputs(main, str(main), k, linter.config, linter.captures, seen)
+            inputs = boot_inputs(
+                main, str(main), k, linter.config, linter.captures, seen, None, override
+            )
         except LintError as exc:
             errors.append(exc.located(str(main)))
             continue
         targets = [
-            Target(i, inp.boot, inp.kernel) for i, inp in enumerate(inputs) if inp.boot is not None
+            Target(i, inp.boot, inp.kernel)
+            for i, inp in enumerate(inputs)
+            if inp.boot is not None and inp.boot.config.kind not in NOT_EDITED
         ]
         if advised is not None:
             candidates = merged(piece for t in targets for piece in suggestion(t, advised))
