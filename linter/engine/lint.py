@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from memmap_lint.engine.config import Config
 from memmap_lint.engine.hostinput import CaptureCache, HostInput
 from memmap_lint.engine.options import rule_options
-from memmap_lint.engine.results import HostResult
+from memmap_lint.engine.results import HostResult, hardware_label
 from memmap_lint.engine.runner import Engine
 from memmap_lint.kernel.earlyboot import Facts
 from memmap_lint.kernel.simulate import Options, simulate
@@ -89,7 +89,14 @@ class Linter:
             if sim is not None:
                 contexts.append(ctx)
             results.append(
-                HostResult(inp.host.name, sim, tuple(findings), inp.host.groups, inp.digest)
+                HostResult(
+                    inp.host.name,
+                    sim,
+                    tuple(findings),
+                    inp.host.groups,
+                    inp.digest,
+                    hardware_label(inp.facts),
+                )
             )
         by_host = {r.host: i for i, r in enumerate(results)}
         locators = {inp.host.name: inp.locate for inp in inputs}
@@ -102,7 +109,7 @@ class Linter:
             if i is None:
                 continue
             r = results[i]
-            results[i] = HostResult(r.host, r.simulation, (*r.findings, f), r.groups, r.profile)
+            results[i] = replace(r, findings=(*r.findings, f))
         return results
 
 

@@ -36,11 +36,21 @@ class _SimView:
 @dataclass
 class _Profile:
     key: str
-    label: str
     firmware: tuple[Entry, ...]
     sims: list[_SimView] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     worst: int = 0
+    #: "product, BIOS x" as the hosts name their hardware -> how many hosts say so
+    hardware: dict[str, int] = field(default_factory=dict)
+
+    def title(self) -> str:
+        """The hardware as the inventory names it (the commonest name first), else the first
+        host's: the digest is only the tooltip."""
+        if not self.hardware:
+            return f"{self.hosts[0]}'s hardware (no product given)"
+        names = sorted(self.hardware, key=lambda h: (-self.hardware[h], h))
+        more = f" (+{len(names) - 1} other names)" if len(names) > 1 else ""
+        return names[0] + more
 
     def trouble(self) -> tuple[int, ...]:
         bad = sum(1 for v in self.sims for r in v.sim.regions if _not_placed(r))
@@ -68,9 +78,10 @@ def _profiles(results: Sequence[HostResult]) -> list[_Profile]:
         key = r.profile or f"host:{r.host}"
         prof = found.get(key)
         if prof is None:
-            label = f"profile {r.profile[:12]}" if r.profile else r.host
-            prof = found[key] = _Profile(key, label, r.simulation.firmware)
+            prof = found[key] = _Profile(key, r.simulation.firmware)
         prof.hosts.append(r.host)
+        if r.hardware:
+            prof.hardware[r.hardware] = prof.hardware.get(r.hardware, 0) + 1
         prof.worst = max(prof.worst, *(rank(f.severity) for f in r.findings), 0)
         skey = (key, _sim_key(r.simulation))
         view = sims.get(skey)
@@ -143,7 +154,8 @@ def _profile_html(prof: _Profile, n: int, story_open: bool) -> str:
     badges = _badges(prof, moved)
     out = [
         f'<section class="profile" id="profile-{n}">',
-        f"<h3>{escape(prof.label)} <small>{len(prof.hosts)} host(s), "
+        f'<h3 title="{escape(_tooltip(prof))}">{escape(prof.title())} '
+        f"<small>{len(prof.hosts)} host(s), "
         f"{len(prof.firmware)} firmware entries</small>{badges}</h3>",
         f'<div class="hosts">{_host_chips(prof.hosts)}</div>',
         '<div class="views">',
@@ -155,6 +167,12 @@ def _profile_html(prof: _Profile, n: int, story_open: bool) -> str:
         out.append(_sim_figure(v, view, scale, f"{n}-{i}", story_open))
     out.append("</div></section>")
     return "\n".join(out)
+
+
+def _tooltip(prof: _Profile) -> str:
+    if prof.key.startswith("host:"):
+        return "no firmware map digest"
+    return f"firmware map digest {prof.key}"
 
 
 def _badges(prof: _Profile, moved: dict[str, dict[int, list[str]]]) -> str:

@@ -84,16 +84,9 @@ class Scale:
         points: set[int] = set()
         covered: list[tuple[int, int]] = []
         for v in views:
-            for e in v.entries:
-                if e.size > 0:
-                    points.update((e.start, e.end))
-                    covered.append((e.start, e.end))
-            for m in v.marks:
-                if m.size > 0:
-                    points.update((m.start, m.start + m.size))
-                    covered.append((m.start, m.start + m.size))
-            for lo, hi in v.dropped:
-                points.update((lo, hi))
+            points |= boundaries(v)
+            covered += [(e.start, e.end) for e in v.entries if e.size > 0]
+            covered += [(m.start, m.start + m.size) for m in v.marks if m.size > 0]
         self.bounds = sorted(points)
         self.tops: list[float] = []
         self.holes: list[tuple[float, float]] = []
@@ -232,7 +225,7 @@ def draw(view: View, scale: Scale, uid: str) -> str:
                 'class="lead"/>'
             )
         parts.append(_t(_LABEL_X, lab.y, lab.text, lab.cls))
-    axis = _axis(scale, top)
+    axis = _axis(scale, top, view)
     height = max(top + scale.height, bottom) + 12
     defs = (
         f'<defs><pattern id="hole-{uid}" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -249,11 +242,28 @@ def draw(view: View, scale: Scale, uid: str) -> str:
     )
 
 
-def _axis(scale: Scale, top: float) -> str:
+def boundaries(view: View) -> set[int]:
+    """The addresses where something of ``view`` starts or ends (its entries, marks, drops)."""
+    out: set[int] = set()
+    for e in view.entries:
+        if e.size > 0:
+            out.update((e.start, e.end))
+    for m in view.marks:
+        if m.size > 0:
+            out.update((m.start, m.start + m.size))
+    for lo, hi in view.dropped:
+        out.update((lo, hi))
+    return out
+
+
+def _axis(scale: Scale, top: float, view: View) -> str:
+    """Address ticks at the boundaries of this view's own map (the shared scale also holds the
+    other views' boundaries, which mark nothing here)."""
+    own = boundaries(view)
     out: list[str] = []
     last = -1e9
     for addr, y in zip(scale.bounds, scale.tops, strict=False):
-        if y - last < 10.5:
+        if addr not in own or y - last < 10.5:
             continue
         last = y
         out.append(f'<path d="M{_AXIS_W - 4} {top + y:.1f} H{_AXIS_W}" class="tick"/>')
