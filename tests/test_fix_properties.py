@@ -3,7 +3,8 @@
 Whatever the text, planning fixes never raises; every applied fix reads back as it promised
 (the edited files parsed again give each entry the promised command line); and a safe fix never
 changes what the kernel does beyond its finding: the removals of dead consumer parameters leave
-the simulated e820 table and regions of every entry exactly as they were.
+the simulated e820 table and regions of every entry, and every ramoops setting (and whether a
+module load would refuse one), exactly as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from memmap_lint.engine.fixes import plan_paths
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.registry import load_rules
 from memmap_lint.fix import SAFE
+from memmap_lint.kernel.cmdline import parse
+from memmap_lint.kernel.consumers import RAMOOPS_PARAMS, ramoops_value, read_ramoops
 from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 
@@ -39,6 +42,8 @@ WORDS = st.sampled_from(
         "ramoops.mem_name=pstore_oops_buffer",
         "ramoops.record_size=0x4000",
         "ramoops.record_size=0x8000",
+        "ramoops.record_size=1M",
+        "ramoops.mem_name",
         "trace_instance=boot@oops",
         "'memmap=2G$8G'",
         '"memmap=2G$8G"',
@@ -47,6 +52,19 @@ WORDS = st.sampled_from(
     ]
 )
 KERNELS = st.sampled_from(["6.1.0-28-amd64", "6.12.0-1-amd64"])
+
+
+def _ramoops(cmdline: str) -> tuple[object, ...]:
+    """What ramoops ends up with, and whether any occurrence is refused (a module load fails)."""
+    line = parse(cmdline)
+    numbers = tuple(ramoops_value(line, f) for f, (t, _d) in RAMOOPS_PARAMS.items() if t != "charp")
+    name = line.last("ramoops.mem_name")
+    refused = any(
+        read_ramoops(p).value is None
+        for p in line.params
+        if p.key.startswith("ramoops.") and p.key != "ramoops.mem_name"
+    )
+    return numbers, name.value if name else None, refused
 
 
 def _tables(cmdline: str, release: str) -> tuple[object, ...]:
@@ -98,3 +116,4 @@ def test_fixes_never_raise_and_safe_ones_keep_the_kernel_outcome(
     if removals and len(removals) == len(p.outcome.applied):
         for title, line in before.items():
             assert _tables(line, release) == _tables(again[title], release), title
+            assert _ramoops(line) == _ramoops(again[title]), title

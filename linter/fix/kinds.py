@@ -17,6 +17,7 @@ from memmap_lint.bootconfig.loader import parse_boot_text
 from memmap_lint.fix.model import SAFE, UNSAFE, Change, Edit, Target
 from memmap_lint.fix.where import remove, replace
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
+from memmap_lint.kernel.consumers import RAMOOPS_PARAMS, ZONES, charp_too_long, read_ramoops
 from memmap_lint.kernel.model import MAINLINE, RFC
 from memmap_lint.kernel.params import memmap_items, read_memmap_item, read_reserve_mem
 
@@ -136,22 +137,36 @@ def _front(kind: str) -> str:
 # ------------------------------------------------------------------ duplicates
 
 
+def _accepted(p: Param) -> bool:
+    """Whether ramoops takes this occurrence (kernel/params.c ``parse_one``: no value is -EINVAL;
+    ``param_set_charp`` refuses more than 1024 bytes; numbers go through ``kstrto*``, which
+    writes the variable only on success, lib/kstrtox.c)."""
+    field = p.key.split(".", 1)[1]
+    if field not in RAMOOPS_PARAMS or p.value is None:
+        return False
+    if RAMOOPS_PARAMS[field][0] == "charp":
+        return not charp_too_long(p.value)
+    return read_ramoops(p).value is not None
+
+
 def duplicates(t: Target) -> Iterator[Piece]:
-    """Consumer parameters given twice: a ``ramoops.*`` module parameter is set once per
-    occurrence and the last one wins (kernel/params.c ``parse_args``), so the earlier ones do
-    nothing; an exact repeat of a ``reserve_mem=`` is refused with -EBUSY (mm/memblock.c
-    ``reserve_mem``), so it does nothing either. Removing them is safe."""
+    """Consumer parameters given twice: ``parse_args`` (kernel/params.c) sets a ``ramoops.*``
+    module parameter once per occurrence, so an accepted occurrence followed by a later accepted
+    one does nothing (a refused one is kept: a module load fails on it); an exact repeat of a
+    ``reserve_mem=`` is refused with -EBUSY (mm/memblock.c ``reserve_mem``), so it does nothing
+    either. Removing them is safe. No rule reports them; the fix is filed under the rule of the
+    consumer's setting."""
     line = parse(t.view.entry.cmdline)
-    last: dict[str, Param] = {}
     for p in line.params:
-        if p.key.startswith("ramoops."):
-            last[p.key] = p
-    for p in line.params:
-        if p.key.startswith("ramoops.") and last[p.key] is not p:
-            why = f"{p.raw} is replaced by the later {last[p.key].raw}"
-            yield from _removal(
-                t, p, "MM404" if p.key.endswith(("mem_address", "mem_size")) else "MM401", why
+        if not p.key.startswith("ramoops.") or not _accepted(p):
+            continue
+        later = [q for q in line.named(p.key) if q.start > p.start and _accepted(q)]
+        if later:
+            field = p.key.split(".", 1)[1]
+            code = {"mem_name": "MM401", "mem_address": "MM404", "mem_size": "MM404"}.get(
+                field, "MM403" if field in ZONES else "MM410"
             )
+            yield from _removal(t, p, code, f"{p.raw} is replaced by the later {later[-1].raw}")
     seen: set[str] = set()
     # Before 6.11 reserve_mem= is unknown and goes to init's environment: nothing to collapse.
     for p in line.named("reserve_mem") if t.kernel.has_reserve_mem else ():
