@@ -63,3 +63,19 @@ def test_wheel_carries_the_collection_and_ansible_finds_it(tmp_path: Path) -> No
     )
     assert doc.returncode == 0, doc.stderr
     assert str(site / COLLECTION) in doc.stdout
+
+
+def test_a_checkout_finds_the_collection_without_environment(tmp_path: Path) -> None:
+    """The editable install's case: Ansible run from the checkout reads its ansible.cfg."""
+    env = a.env(tmp_path, collections=None)
+    del env["ANSIBLE_CONFIG"]  # the checkout's own ansible.cfg, as a user's run reads it
+    doc = subprocess.run(
+        [a.tool("ansible-doc"), "memmap_lint.preflight.check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=a.REPO,
+        timeout=120,
+    )
+    assert doc.returncode == 0, doc.stderr
+    assert str(a.REPO / COLLECTION) in doc.stdout
