@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.e820 import U32, U64, Entry, parse_type_name
+from memmap_lint.kernel.earlyboot import Facts
 
 #: The code of every capture error (the rule catalog: MM602 no-e820-capture).
 CODE = "MM602"
@@ -44,6 +45,10 @@ class Capture:
     #: Possible CPUs of that boot (``setup_percpu: ... nr_cpu_ids:N``, else ``Allowing N present
     #: CPUs plus M hotplug CPUs``): the per-CPU areas early boot takes before reserve_mem=.
     cpus: int | None = None
+
+    def boot_facts(self) -> Facts:
+        """What this boot says about early boot's allocations (for reserve_mem's model)."""
+        return Facts(cpus=self.cpus)
 
     @classmethod
     def map_only(

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.errors import LintError
     from memmap_lint.kernel.cmdline import parse
     from memmap_lint.kernel.release import kernel_for
-    from memmap_lint.kernel.simulate import simulate
+    from memmap_lint.kernel.simulate import Options, simulate
     from memmap_lint.report.explain import explain
     from memmap_lint.report.json_report import report_json
     from memmap_lint.report.output import write_output
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LintError("MM604", str(exc)) from exc
     line = parse(args.cmdline)
-    sim = simulate(capture.entries, line, kernel, capture.setup_data)
+    options = Options(facts=capture.boot_facts())
+    sim = simulate(capture.entries, line, kernel, capture.setup_data, options)
     rules = select(load_rules(args.rules_dir), split_codes(args.select), split_codes(args.ignore))
     host = os.path.basename(args.e820.rstrip("/")) or args.e820
     findings = Engine(rules).check_host(HostContext(host, line, kernel, sim))

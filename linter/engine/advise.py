@@ -29,7 +29,6 @@ from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.consumers import instances
-from memmap_lint.kernel.earlyboot import Facts
 from memmap_lint.kernel.model import (
     MAINLINE,
     PLACED,
@@ -236,7 +235,7 @@ def _sim(p: _Profile, params: str) -> Simulation:
         _joined(p.base, params),
         p.kernel,
         p.capture.setup_data,
-        Options(facts=Facts(cpus=p.capture.cpus)),
+        Options(facts=p.capture.boot_facts()),
     )
 
 
@@ -270,7 +269,13 @@ def advise(subjects: Sequence[Subject]) -> Advice:
         if s.capture is None or s.digest is None:
             no_capture.append(s.host)
             continue
-        sims[s.host] = simulate(s.capture.entries, s.cmdline, s.kernel, s.capture.setup_data)
+        sims[s.host] = simulate(
+            s.capture.entries,
+            s.cmdline,
+            s.kernel,
+            s.capture.setup_data,
+            Options(facts=s.capture.boot_facts()),
+        )
         base = base_line(s.cmdline)
         key = (s.digest, s.kernel, base)
         if key not in profiles:
@@ -601,6 +606,7 @@ def _advise_group(
             m.subject.cmdline,
             m.subject.kernel,
             m.subject.capture.setup_data,
+            Options(facts=m.subject.capture.boot_facts()),
         )
         for m in everyone
         if m.subject.capture is not None

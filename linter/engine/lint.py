@@ -17,7 +17,6 @@ from memmap_lint.engine.hostinput import CaptureCache, HostInput
 from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.results import HostResult, hardware_label
 from memmap_lint.engine.runner import Engine
-from memmap_lint.kernel.earlyboot import Facts
 from memmap_lint.kernel.simulate import Options, simulate
 from memmap_lint.rule import FleetContext, HostContext, Rule
 
@@ -53,9 +52,7 @@ class Linter:
                 inp.cmdline,
                 inp.kernel,
                 inp.capture.setup_data,
-                Options(
-                    headroom=self.config.thresholds.headroom, facts=Facts(cpus=inp.capture.cpus)
-                ),
+                Options(headroom=self.config.thresholds.headroom, facts=inp.capture.boot_facts()),
             )
         return self._sims[key]
 

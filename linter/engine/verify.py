@@ -46,7 +46,7 @@ from memmap_lint.kernel.consumers import ZONES, instances, ramoops_value
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
 from memmap_lint.kernel.release import kernel_for
-from memmap_lint.kernel.simulate import simulate
+from memmap_lint.kernel.simulate import Options, simulate
 
 if TYPE_CHECKING:
     from memmap_lint.engine.results import HostResult
@@ -361,7 +361,8 @@ def verify_sources(s: Sources, facts: HostFacts, source: str, now: datetime) -> 
     else:
         kernel = kernel_for(facts.kernel_release, s.features, s.dialect)
         cmdline = parse(facts.proc_cmdline)
-        sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data)
+        options = Options(facts=view.capture.boot_facts())
+        sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data, options)
         found["verify"] = check_host(sim, facts.postboot)
     return replace(
         s,

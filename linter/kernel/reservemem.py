@@ -65,7 +65,7 @@ class Placer:
         self.facts = facts
         kaslr = facts.kaslr if facts.kaslr is not None else kaslr
         image = facts.image[1] if facts.image else IMAGE_SIZE
-        self.nominal, _ = plan(memory, setup_data, facts, crash=crash)
+        self.nominal, self.steps = plan(memory, setup_data, facts, crash=crash)
         self.largest = self.nominal.largest()
         cpus = f"{facts.cpus} CPU(s)" if facts.cpus else f"{DEFAULT_CPUS} CPUs assumed"
         where = "at 16 MiB" if not kaslr or facts.image else "placed by KASLR, assumed at 16 MiB"
@@ -104,6 +104,16 @@ class Placer:
                 other,
             )
         )
+
+    def story(self) -> str:
+        """What early boot took before reserve_mem runs, in the kernel's order, one phrase each."""
+        parts = []
+        for step in self.steps:
+            where = "failed" if step.start is None else f"~{step.start:#x}"
+            parts.append(f"{step.what} {human(step.size)} at {where}")
+        free = self.largest
+        left = f"; largest free range ~{human(free[1])} at ~{free[0]:#x}" if free else ""
+        return "before reserve_mem=, memblock gave out: " + "; ".join(parts) + left
 
     def alloc(self, size: int, align: int) -> Placement:
         """``memblock_phys_alloc(size, align)`` in every state; the nominal answer with its risk."""
