@@ -157,3 +157,17 @@ def test_no_fix_edits_a_grubby_report(tmp_path: Path) -> None:
     )
     assert p.returncode == 1, p.stderr
     assert p.stdout == "" and "would fix" not in p.stderr
+
+
+def test_e820_option_is_for_boot_files(tmp_path: Path) -> None:
+    (tmp_path / "inv.yaml").write_text("all:\n  hosts:\n    h1:\n      kernel_cmdline: quiet\n")
+    p = subprocess.run(
+        [*CLI, "--e820", str(E820), "inv.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert p.returncode == 2
+    assert "MM001 --e820 gives boot files a map" in p.stderr

@@ -28,6 +28,11 @@ class Override:
 def overridden(inputs: Sequence[HostInput], override: Override) -> list[HostInput]:
     """Inventory hosts with the kernel the command line gives (``kernel``, ``dialect``,
     ``kernel_features`` replaced one by one)."""
+    if override.e820:
+        raise LintError(
+            "MM001",
+            "--e820 gives boot files a map; an inventory names each host's own (e820:)",
+        )
     if not override:
         return list(inputs)
     out: list[HostInput] = []
