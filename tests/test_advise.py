@@ -302,3 +302,15 @@ def test_diff_shows_the_group_line_as_a_change_to_a_boot_file(tmp_path: Path) ->
     several = subprocess.run([*run, "--diff", str(grub)], capture_output=True, text=True, cwd=root)
     assert several.returncode == 2
     assert "needs exactly one group" in several.stderr and "Traceback" not in several.stderr
+
+
+def test_a_host_without_a_capture_gets_no_line(tmp_path: Path) -> None:
+    # Nothing checked is never a fit: the host is listed as not checked, in no group.
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        "all:\n  hosts:\n    bare:\n      kernel: 6.12.0-1-amd64\n"
+        '      kernel_cmdline: "ro reserve_mem=8M:4096:oops ramoops.mem_name=oops"\n'
+    )
+    _code, advice = _advise(path)
+    assert advice["groups"] == []
+    assert advice["no_capture"] == ["bare"]

@@ -675,5 +675,7 @@ def advise_groups(linter: Linter, members: Sequence[Member]) -> list[GroupAdvice
     for m in members:
         if m.subject.kernel.dialect == STOCK or not _asks(m.subject.cmdline):
             continue
+        if m.subject.capture is None:  # nothing checked is never a fit: listed as no_capture
+            continue
         groups.setdefault((m.subject.kernel.dialect, _consumer_key(m.subject)), []).append(m)
     return [advise_group(linter, d, c, ms) for (d, c), ms in sorted(groups.items())]
