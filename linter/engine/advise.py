@@ -28,7 +28,7 @@ from memmap_lint.captures.parse import Capture
 from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.lint import Linter
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
-from memmap_lint.kernel.consumers import instances
+from memmap_lint.kernel.consumers import TRACE_FLAGS, instances
 from memmap_lint.kernel.model import (
     MAINLINE,
     PLACED,
@@ -153,7 +153,10 @@ def wants(subjects: Iterable[Subject], sims: dict[str, Simulation]) -> list[Want
             ramoops.add(mem_name.value)
         for p in s.cmdline.named("trace_instance"):
             for inst in instances(p):
-                if inst.target and inst.names_region:
+                # A flag enable_instances() does not know is refused (kernel/trace/trace.c):
+                # such a value is not copied into a suggestion.
+                valid = all(f in TRACE_FLAGS for f in inst.flag_names)
+                if inst.target and inst.names_region and valid:
                     trace.setdefault(inst.target, {})[
                         _instance_text(inst.name, inst.flag_names, inst.target, inst.events)
                     ] = None
