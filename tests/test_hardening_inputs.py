@@ -128,6 +128,19 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
     "INI ranges multiplying past the cap": (
         {"h.ini": "h" + "[0:999]" * 40 + "\n"}, ["h.ini"], "h.ini:1:1: MM604 host pattern",
     ),
+    "memmap_lint_ignore of an unknown code": (
+        {"inv.yaml": HOST + "      memmap_lint_ignore: [MM999]\n"}, ["inv.yaml"],
+        "inv.yaml:5:27: MM604 host h1: memmap_lint_ignore: unknown value 'MM999'",
+    ),
+    "kernel_features typo": (
+        {"inv.yaml": HOST + "      kernel_features: [memmap-wilcard]\n"}, ["inv.yaml"],
+        "inv.yaml:5:24: MM604 host h1: kernel_features: unknown value 'memmap-wilcard'; did you "
+        "mean 'memmap-wildcard'?",
+    ),
+    "--select typo": (
+        {"inv.yaml": HOST}, ["inv.yaml", "--select", "MM31O"],
+        "memmap-lint: MM001 no rule matches 'MM31O' (see memmap-lint rules); did you mean 'MM310'",
+    ),
 }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from memmap_lint.engine.inventory_input import collect_inputs
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.override import Override, overridden
+from memmap_lint.engine.owned import known_rules, unknown_values
 from memmap_lint.engine.postprocess import grouped, postprocess
 from memmap_lint.engine.registry import load_rules, select, superseding
 from memmap_lint.engine.results import HostResult
@@ -205,6 +206,7 @@ def run(
             progress.stage("resolving hosts", len(hosts))
         inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
         out.errors.extend(bad)
+        out.errors.extend(unknown_values(hosts, known_rules(linter.rules)))
         try:
             inputs = overridden(inputs, options.override)
         except LintError as exc:

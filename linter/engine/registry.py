@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import pkgutil
@@ -132,6 +133,9 @@ def select(rules: Sequence[Rule], selected: Sequence[str], ignored: Sequence[str
     """The rules ``selected`` (all when empty) minus those ``ignored``."""
     for pattern in (*selected, *ignored):
         if not any(matches(r, pattern) for r in rules):
-            raise LintError("MM001", f"no rule matches '{pattern}' (see memmap-lint rules)")
+            names = [r.code for r in rules] + [r.name for r in rules]
+            close = difflib.get_close_matches(pattern.strip(), names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise LintError("MM001", f"no rule matches '{pattern}' (see memmap-lint rules){hint}")
     chosen = [r for r in rules if not selected or any(matches(r, s) for s in selected)]
     return [r for r in chosen if not any(matches(r, i) for i in ignored)]
