@@ -66,7 +66,7 @@ def test_bash_completes_commands_options_choices_and_paths(
 
 
 def test_every_option_of_every_command_is_offered(tmp_path: Path) -> None:
-    from memmap_lint.cli.completion import options_of
+    from memmap_lint.cli.completion_scripts import options_of
     from memmap_lint.cli.main import build_parser
 
     path = script("bash", tmp_path)
