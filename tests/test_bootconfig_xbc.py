@@ -142,3 +142,13 @@ def test_memmap_lint_on_an_initrd(tmp_path: Path) -> None:
     data = json.loads(p.stdout)
     [f] = [f for f in data["findings"] if f["code"] == "MM507"]
     assert (f["path"], f["line"], f["column"]) == (f"{initrd}#bootconfig", 3, 3)
+
+
+def test_values_with_spaces_are_quoted_as_the_kernel_prints_them() -> None:
+    # xbc_snprint_cmdline: a value holding whitespace in double quotes, a key without a value
+    # bare, arrays as one key=value per element, in tree order (the first place a key was set).
+    config = parse_boot_text(
+        'kernel.a = "x y"\nkernel.quiet\nkernel.b = 1, 2\nkernel.a2 = z\n', "bootconfig", "c"
+    )
+    [entry] = config.entries
+    assert entry.cmdline == 'a="x y" quiet b=1 b=2 a2=z'
