@@ -45,7 +45,7 @@ from memmap_lint.kernel.cmdline import Cmdline, parse
 from memmap_lint.kernel.consumers import ZONES, instances, ramoops_value
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
-from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.release import Kernel, kernel_for
 from memmap_lint.kernel.simulate import Options, simulate
 
 if TYPE_CHECKING:
@@ -339,7 +339,18 @@ def unverified(why: str) -> Json:
     }
 
 
-def verify_sources(s: Sources, facts: HostFacts, source: str, now: datetime) -> Sources:
+#: Simulations by (firmware map digest, command line, kernel, options): a fleet boots few
+#: distinct ones.
+Simulations = dict[tuple[str | None, str, Kernel, Options], Simulation]
+
+
+def verify_sources(
+    s: Sources,
+    facts: HostFacts,
+    source: str,
+    now: datetime,
+    sims: Simulations | None = None,
+) -> Sources:
     """``s`` re-aimed at the boot that runs now: the firmware map, ``/proc/cmdline`` and the
     running release (with the inventory's ``kernel_features``/``dialect``), and the comparison
     in ``facts["verify"]``; ``source`` names the facts in findings (the cache file)."""
@@ -362,7 +373,12 @@ def verify_sources(s: Sources, facts: HostFacts, source: str, now: datetime) -> 
         kernel = kernel_for(facts.kernel_release, s.features, s.dialect)
         cmdline = parse(facts.proc_cmdline)
         options = Options(facts=view.capture.boot_facts())
-        sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data, options)
+        key = (view.digest, facts.proc_cmdline, kernel, options)
+        sim = sims.get(key) if sims is not None else None
+        if sim is None:
+            sim = simulate(view.capture.entries, cmdline, kernel, view.capture.setup_data, options)
+            if sims is not None:
+                sims[key] = sim
         found["verify"] = check_host(sim, facts.postboot)
     return replace(
         s,
@@ -387,12 +403,13 @@ def verify_inputs(
     now = datetime.now(timezone.utc)
     inputs: list[HostInput] = []
     errors: list[LintError] = []
+    sims: Simulations = {}
     for host in hosts:
         try:
             s = sources_of(host, captures)
             result = found.get(host.name)
             if isinstance(result, HostFacts):
-                s = verify_sources(s, result, sources.get(host.name, host.name), now)
+                s = verify_sources(s, result, sources.get(host.name, host.name), now, sims)
             elif result is None:
                 why = "no facts were collected from it (run verify with --collect always)"
                 s = replace(s, facts={**s.facts, "verify": unverified(why)})
