@@ -93,3 +93,14 @@ def test_whole_lint_path(tmp_path_factory: pytest.TempPathFactory, name: str, cm
     path.write_text(json.dumps(inventory), encoding="utf-8")
     out = _cli([str(path), "--format", fmt, "--output", str(tmp / "out")])
     assert out == ""
+
+
+def test_fuzz_findings_stay_fixed() -> None:
+    # inputs benchmarks/fuzz.py once found crashing (each was a traceback)
+    from memmap_lint.kernel.release import parse_release
+
+    assert parse_release("6.1.0" + "9" * 5000) is None
+    with pytest.raises(PatternError):
+        expand_hostpattern("h[a:z]:" + "9" * 5000)
+    with pytest.raises(LintError):
+        parse_capture('[{"start": 0, "end": "0x9f\udcff"}]', "f")

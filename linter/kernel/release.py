@@ -18,7 +18,7 @@ def parse_release(release: str | None) -> tuple[int, int, int] | None:
     if not release:
         return None
     m = _RELEASE.match(release)
-    if not m:
+    if not m or any(len(g) > 9 for g in m.groups("")):  # no kernel has such a version
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
