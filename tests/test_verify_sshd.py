@@ -106,3 +106,17 @@ def test_the_collected_facts_are_the_recorded_ones(lab: Lab) -> None:
     assert got.postboot.trace_instances == ("boot",)
     assert got.postboot.iomem == want.postboot.iomem
     assert got.postboot.pstore_mounted is True
+
+
+def test_unreachable_host_is_mm601_not_clean(lab: Lab) -> None:
+    inv = inventory(lab)
+    text = inv.read_text() + (
+        f"    gone: {{ansible_host: 127.0.0.1, ansible_port: {h.free_port()}, "
+        f"ansible_user: root, ansible_ssh_private_key_file: '{lab.key}'}}\n"
+    )
+    inv.write_text(text)
+    done = run(lab, str(inv), "--hosts", "good,gone")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "MM601" in done.stdout and "connection refused" in done.stdout
+    alone = run(lab, str(inv), "--hosts", "gone")
+    assert alone.returncode == 2  # not one host could be verified
