@@ -15,8 +15,10 @@ def counted(text: str, offset: int) -> tuple[int, int]:
 @given(st.text(alphabet=st.sampled_from(["a", "\n", "\r", " ", "\u00e9", "\u2028"]), max_size=40))
 def test_line_index_matches_counting(text: str) -> None:
     index = LineIndex(text)
+    pos = index.positions("f.json")
     for offset in range(len(text) + 1):
         assert index.line_col(offset) == counted(text, offset)
+        assert (pos(offset).line, pos(offset).column) == counted(text, offset)
 
 
 def test_dotted_values_are_text_as_literal_eval_says() -> None:

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from memmap_lint.errors import LintError
@@ -89,7 +90,8 @@ def _value(text: str, i: int) -> tuple[JNode, int]:
     c = text[i]
     if c == '"':
         value, end = scanstring(text, i + 1)
-        return JNode(value, i, end=end), end
+        # one object per distinct string: --list repeats every group var on every host
+        return JNode(intern(value), i, end=end), end
     if c == "{":
         return _object(text, i)
     if c == "[":
@@ -110,7 +112,7 @@ def _object(text: str, start: int) -> tuple[JNode, int]:
     while True:
         m = _MEMBER.match(text, i)  # a key without escapes, and its ':'
         if m is not None:
-            key, key_at, i = m.group(1), m.start(1) - 1, m.end()
+            key, key_at, i = intern(m.group(1)), m.start(1) - 1, m.end()
         else:
             i = _skip(text, i)
             if text[i] == "}":  # only where the object is empty

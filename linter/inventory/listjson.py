@@ -17,7 +17,7 @@ from typing import Any
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.ini import descendants
 from memmap_lint.inventory.jsonpos import JNode, is_verbatim, parse, string_offsets
-from memmap_lint.inventory.model import Group, Pos, VarDef
+from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.textpos import LineIndex, MappedVarDef, mapped
 
@@ -44,14 +44,11 @@ class ListReader:
     def __init__(self, reader: Reader, text: str, path: str) -> None:
         self.reader = reader
         self.text = text
-        self.lines = LineIndex(text)
+        #: the Pos of an offset of the text
+        self.pos = LineIndex(text).positions(path)
         self.path = path
         self.hosts: dict[str, None] = {}
         self.new_hosts: set[str] = set()  # first declared in this document
-
-    def pos(self, offset: int) -> Pos:
-        line, col = self.lines.line_col(offset)
-        return Pos(self.path, line, col)
 
     def error(self, message: str, offset: int) -> None:
         p = self.pos(offset)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,16 @@ class LineIndex:
         starts = array("q", [0])
         starts.extend(m.end() for m in _NEWLINE.finditer(text))
         self._starts = starts
+
+    def positions(self, path: str) -> Callable[[int], Pos]:
+        """A function giving the ``Pos`` in file ``path`` of an offset (one call per value)."""
+        starts = self._starts
+
+        def pos(offset: int) -> Pos:
+            line = bisect_right(starts, offset)
+            return Pos(path, line, offset - starts[line - 1] + 1)
+
+        return pos
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of ``text[offset]``."""
