@@ -13,7 +13,8 @@ Why it matters:
     Without the host's firmware map, every rule that places a region (MM3xx) cannot run for it,
     and the command line the host boots next is unknown unless the inventory gives it: the host
     is not checked, not found clean. When earlier facts are cached they are used, and MM603 says
-    how old they are.
+    how old they are; the message says what the host was linted with instead (its cached facts,
+    the inventory's capture, or no map), or that ``verify`` could not verify it.
 
 Example:
     ``inventory.yaml:14:5: MM601 host unknown host key: host key for [10.0.3.11]:22 is not
@@ -38,6 +39,14 @@ NAME = "host-unreachable"
 SEVERITY = "error"
 NEEDS_E820 = False
 
+# What the host was checked with instead (the fact's ``used``).
+THEN = {
+    "cache": "linted with its last cached facts",
+    "inventory": "linted with the inventory's capture",
+    "none": "linted without a firmware map: placement rules did not run",
+    "unverified": "not verified",
+}
+
 
 def check(ctx: HostContext) -> Iterator[Hit]:
     failure = ctx.facts.get("collect_failure")
@@ -48,10 +57,5 @@ def check(ctx: HostContext) -> Iterator[Hit]:
     message = str(failure.get("message", ""))
     attempts = failure.get("attempts", 1)
     tries = f" (after {attempts} attempts)" if isinstance(attempts, int) and attempts > 1 else ""
-    if "capture" in ctx.facts:
-        then = "linted with its last cached facts"
-    elif ctx.sim is not None:
-        then = "linted with the inventory's capture"
-    else:
-        then = "linted without a firmware map: placement rules did not run"
+    then = THEN.get(str(failure.get("used")), THEN["none"])
     yield Hit(f"cannot collect this host over SSH, {words}{tries}: {message}; it was {then}")

@@ -188,3 +188,27 @@ def test_with_collected_prefers_the_inventory_and_points_at_remote_files(tmp_pat
     assert "current_kernel" not in planned.facts
     (reason,) = planned.facts["capture"]["stale"]
     assert "collection failed (refused)" in reason and "3 days old" in reason
+    assert planned.facts["collect_failure"]["used"] == "cache"
+
+
+def test_failed_collection_says_what_was_used_instead(tmp_path: Path) -> None:
+    """No cached facts: a host with an inventory capture is linted with it, one without with no
+    map (MM601 says which; it once claimed "last cached facts" for a host never collected)."""
+    from memmap_lint.collect.facts import CollectFailure
+    from memmap_lint.collect.run import Outcome
+    from memmap_lint.engine.hostinput import CaptureCache, build
+    from memmap_lint.engine.inventory_input import sources_of
+    from memmap_lint.engine.lint_collected import with_collected
+    from memmap_lint.inventory.load import load_inventory
+
+    capture = Path(__file__).parent / "fixtures" / "e820" / "acer-travelmate-5735z-3g.txt"
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(f"all:\n  hosts:\n    mapped: {{e820: '{capture}'}}\n    bare: {{}}\n")
+    hosts = load_inventory(inv).hosts
+    used = {}
+    for name in ("mapped", "bare"):
+        failed = CollectFailure(name, "refused", "connection refused", "127.0.0.1:22", 3)
+        never = Outcome(name, failed, None, None, "ssh", (), tmp_path / "x.json", 86400.0)
+        built = build(with_collected(sources_of(hosts[name], CaptureCache()), never, NOW))
+        used[name] = built.facts["collect_failure"]["used"]
+    assert used == {"mapped": "inventory", "bare": "none"}

@@ -5,7 +5,8 @@ command line a rollout is about to install, ``kernel``/``dialect`` the kernel it
 Where it is silent the collected facts answer (``collected.view_of``). The firmware map always
 comes from the host when it was collected: it is what the machine reports now.
 
-Facts added for the rules: ``collect_failure`` (MM601: cause, message, address, attempts) and
+Facts added for the rules: ``collect_failure`` (MM601: cause, message, address, attempts, and
+what was ``used`` instead: ``cache``, ``inventory`` or ``none``) and
 ``capture.stale`` (MM603: reasons the map in use may not be the host's map now) besides the ones
 ``view_of`` sets.
 """
@@ -40,7 +41,9 @@ def with_collected(inp: Sources, outcome: Outcome, now: datetime) -> Sources:
     facts: dict[str, Any] = dict(inp.facts)
     failure = outcome.failure
     if failure is not None:
-        facts["collect_failure"] = failure.to_dict()
+        # What the host was linted with instead: MM601 says so.
+        used = "cache" if outcome.facts is not None else "inventory" if inp.capture else "none"
+        facts["collect_failure"] = {**failure.to_dict(), "used": used}
     if outcome.facts is None:
         return replace(inp, facts=facts)
     try:

@@ -414,7 +414,8 @@ def verify_inputs(
                 why = "no facts were collected from it (run verify with --collect always)"
                 s = replace(s, facts={**s.facts, "verify": unverified(why)})
             else:
-                s = replace(s, facts={**s.facts, "collect_failure": result.to_dict()})
+                failure = {**result.to_dict(), "used": "unverified"}
+                s = replace(s, facts={**s.facts, "collect_failure": failure})
             inputs.append(build(s))
         except LintError as exc:
             errors.append(exc)
