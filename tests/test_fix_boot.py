@@ -317,3 +317,27 @@ def test_fixes_follow_rule_selection_and_inline_disables(tmp_path: Path) -> None
     grub.write_text("# memmap-lint: disable=MM501\n" + text)
     quiet = cli("--diff", "etc/default/grub", cwd=tmp_path)
     assert "would fix MM501" not in quiet.stderr and "would fix MM401" in quiet.stderr
+
+
+def test_bls_fixes_in_rounds(tmp_path: Path) -> None:
+    # BLS options are the kernel's words as they are: the duplicate consumer goes first, the
+    # rename that edits the same words follows in the next round of --fix.
+    shutil.copytree(FIX / "fedora", tmp_path, dirs_exist_ok=True)
+    [conf] = sorted((tmp_path / "boot" / "loader" / "entries").glob("*6.7.4*.conf"))
+    extra = " ramoops.mem_name=pstore_oops_buffer" * 2
+    conf.write_text(
+        conf.read_text().replace(
+            "ramoops.mem_name=oops", f"reserve_mem=8M:4096:pstore_oops_buffer{extra}"
+        )
+    )
+    args = ("--unsafe-fixes", "--kernel", "6.12.0-1-amd64", "boot/loader/entries")
+    shown = cli("--diff", *args, cwd=tmp_path)
+    assert "next round MM202: rename the region 'pstore_oops_buffer'" in shown.stderr
+    fixed = cli("--fix", "--format", "json", *args, cwd=tmp_path)
+    assert "fixed MM202 (unsafe)" in fixed.stderr
+    assert not {"MM202", "MM401"} & set(codes(fixed))
+    options = next(x for x in conf.read_text().splitlines() if x.startswith("options "))
+    assert options.endswith(
+        " quiet reserve_mem=12M:4096:oops reserve_mem=8M:4096:pstore_oops_buf"
+        " ramoops.mem_name=pstore_oops_buf"
+    )

@@ -126,6 +126,8 @@ def summary(planned: Sequence[Planned], unsafe: bool, wrote: bool) -> Iterator[s
         for f in p.outcome.left:
             if f.applicability != SAFE and not unsafe:
                 hidden += 1
+            elif f in p.outcome.overlapping:
+                yield f"{_where(f)}: next round {f.code}: {f.title} (it edits what a fix above does)\n"
             else:
                 yield (
                     f"{_where(f)}: not fixed {f.code}: {f.title} (the edited file would not "

@@ -20,13 +20,15 @@ from memmap_lint.fix.text import apply_spans, overlapping
 
 @dataclass(frozen=True)
 class Outcome:
-    """The fixes applied, those left out (unsafe without the flag, or not provable), and the
-    files' text before and after (only files that change)."""
+    """The fixes applied, those left out (unsafe without the flag, overlapping another, or not
+    provable), and the files' text before and after (only files that change)."""
 
     applied: tuple[Fix, ...]
     left: tuple[Fix, ...]
     before: Mapping[str, str]
     after: Mapping[str, str]
+    #: Of ``left``: those whose edits overlap a fix applied first (the next round can make them).
+    overlapping: tuple[Fix, ...] = ()
 
 
 def fixes(targets: Sequence[Target]) -> list[Fix]:
@@ -154,10 +156,14 @@ def plan(
         return Outcome((), (), {}, {})
     chosen: list[Fix] = []
     left: list[Fix] = []
+    overlap: list[Fix] = []
     for fix in fixes(targets) if candidates is None else candidates:
         trial = [*chosen, fix]
-        if (fix.applicability != SAFE and not unsafe) or _conflict(trial):
+        if fix.applicability != SAFE and not unsafe:
             left.append(fix)
+        elif _conflict(trial):
+            left.append(fix)
+            overlap.append(fix)
         elif proves(path, kind, targets, trial):
             chosen.append(fix)
         else:
@@ -165,4 +171,4 @@ def plan(
     sources = targets[0].view.sources
     after = edited(sources, _edits(chosen))
     before = {p: sources[p] for p in after}
-    return Outcome(tuple(chosen), tuple(left), before, after)
+    return Outcome(tuple(chosen), tuple(left), before, after, tuple(overlap))
