@@ -190,3 +190,32 @@ def test_ini_thousand_ranges_expand_without_recursion(tmp_path: Path) -> None:
     proc = run_case(tmp_path, files, ["h.ini", "--format", "json"])
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
     assert '"h' + "0" * 1000 + '"' in proc.stdout
+
+
+def test_inventory_directory_symlink_loops(tmp_path: Path) -> None:
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "hosts.yaml").write_text(HOST.replace("cap.txt", "../cap.txt"))
+    (inv / "a").symlink_to(".")
+    proc = run_case(tmp_path, {}, ["inv"])
+    check(proc, "inv/a: MM604 symbolic link loop")
+    (inv / "a").unlink()
+    (inv / "group_vars" / "all").mkdir(parents=True)
+    (inv / "group_vars" / "all" / "loop").symlink_to("..")
+    proc = run_case(tmp_path, {}, ["inv"])
+    check(proc, "inv/group_vars/all/loop/all: MM604 symbolic link loop")
+
+
+def test_host_names_never_paths_outside(tmp_path: Path) -> None:
+    inv = tmp_path / "inv"
+    (inv / "host_vars").mkdir(parents=True)
+    (inv / "group_vars").mkdir()
+    (tmp_path / "outside.yaml").write_text('kernel_cmdline: "mem=1M"\n')
+    long_name = "h" * 300
+    (inv / "hosts.yaml").write_text(
+        "all:\n  hosts:\n"
+        + "".join(f"    {n}:\n      e820: ../cap.txt\n" for n in ("../../outside", long_name))
+    )
+    proc = run_case(tmp_path, {}, ["inv", "--format", "json"])
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    assert "MM109" not in proc.stdout  # the outside file's mem=1M was never read

@@ -57,15 +57,30 @@ _YAML_EXTS = (".yml", ".yaml", ".json")  # YAML_FILENAME_EXTENSIONS
 _KNOWN = (".yaml", ".yml", ".json", ".ini")
 
 
-def inventory_files(root: Path) -> list[Path]:
+def _enter(folder: Path, seen: set[tuple[int, int]]) -> list[str]:
+    """The names in ``folder``, sorted; MM604 when a symbolic link leads back into a folder
+    being walked (Ansible would walk it until the path is too long)."""
+    try:
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in seen:
+            raise LintError("MM604", "symbolic link loop: this folder is already being read",
+                            str(folder))  # fmt: skip
+        seen.add((st.st_dev, st.st_ino))
+        return sorted(p.name for p in folder.iterdir())
+    except OSError as exc:
+        raise LintError("MM604", f"cannot read inventory: {exc.strerror}", str(folder)) from None
+
+
+def inventory_files(root: Path, seen: set[tuple[int, int]] | None = None) -> list[Path]:
     """The files of directory inventory ``root`` that Ansible considers, in its order."""
+    seen = set() if seen is None else seen
     out: list[Path] = []
-    for name in sorted(p.name for p in root.iterdir()):
+    for name in _enter(root, seen):
         if _IGNORED.search(name):
             continue
         path = root / name
         if path.is_dir():
-            out.extend(inventory_files(path))
+            out.extend(inventory_files(path, seen))
         elif path.is_file():
             out.append(path)
     return out
@@ -132,27 +147,30 @@ def _is_yaml_mapping(data: bytes, label: str) -> bool:
 
 def vars_files(base: Path, sub: str, name: str) -> list[Path]:
     """The files of ``base/sub`` (``group_vars``/``host_vars``) that hold ``name``'s vars."""
-    if not name or name.startswith("/"):
-        return []
+    if not name or name.startswith("/") or "\0" in name or ".." in Path(name).parts:
+        return []  # never a path outside the inventory (Ansible skips only the first form)
     folder = base / sub
     for ext in ("", *_YAML_EXTS):
         path = folder / (name + ext)
-        if path.is_dir():
-            return _dir_vars_files(path)
-        if path.exists():
-            return [path]
+        try:
+            if path.is_dir():
+                return _dir_vars_files(path, set())
+            if path.exists():
+                return [path]
+        except OSError:  # a name too long for a file name: no such file
+            return []
     return []
 
 
-def _dir_vars_files(folder: Path) -> list[Path]:
+def _dir_vars_files(folder: Path, seen: set[tuple[int, int]]) -> list[Path]:
     out: list[Path] = []
-    for name in sorted(p.name for p in folder.iterdir()):
+    for name in _enter(folder, seen):
         if name.startswith(".") or name.endswith("~"):
             continue
         path = folder / name
         ext = path.suffix
         if path.is_dir() and not ext:
-            out.extend(_dir_vars_files(path))
+            out.extend(_dir_vars_files(path, seen))
         elif path.is_file() and (not ext or ext in _YAML_EXTS):
             out.append(path)
     return out
