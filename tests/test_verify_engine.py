@@ -218,3 +218,34 @@ def test_verify_fuzz_kernel_messages(
     ctx = HostContext("fuzz", sim.cmdline, kernel, sim, facts={"verify": verdict})
     for f in Engine(_VERIFY_RULES).check_host(ctx):
         assert f.code.startswith("MM7") and f.message
+
+
+def test_rfc_regions_verified_through_the_printed_map() -> None:
+    """RFC kernels (Debian 6.1.192 with the RFC patch, tests/fixtures/kernel-answers/rfc-6.1):
+    the boot log's user-defined map is the only post-boot evidence of a wildcard region; verify
+    finds each placed region there, at the address the patched kernel's name table recorded."""
+    from kernel_answers import answers, read_answer
+    from memmap_lint.collect.postboot import PostBoot
+    from memmap_lint.kernel.model import PLACED
+
+    checked = 0
+    kernel = kernel_for("6.1.0-28-rfc", ("memmap-wildcard",), None)
+    for path in answers("rfc-6.1"):
+        answer = read_answer(path)
+        if answer.table is None or not answer.names:
+            continue
+        log = "".join(
+            line + "\n" for line in path.read_text().splitlines() if "memmap_named" not in line
+        )
+        sim = simulate(answer.firmware, parse(answer.cmdline), kernel, answer.setup_data)
+        verdict = check_host(sim, PostBoot(klog=log))
+        assert verdict["table"]["checked"] and verdict["table"]["matches"], path.name
+        for item in verdict["regions"]:
+            region = sim.regions[item["index"]]
+            if region.status != PLACED or region.kind != "memmap-wildcard":
+                continue
+            assert item["state"] == "present", path.name
+            recorded = [(s, n) for name, s, n in answer.names if name == region.name]
+            assert (item["actual"], item["actual_size"]) in recorded, path.name
+            checked += 1
+    assert checked >= 50
