@@ -86,10 +86,18 @@ def test_dash_reads_an_inventory_from_stdin(fleet: Path) -> None:
 
 @pytest.mark.parametrize("kind", [None, "grub-default"])
 def test_dash_reads_a_boot_file_from_stdin(tmp_path: Path, kind: str | None) -> None:
+    """The same findings as from the file, at the same line:col."""
     args = ["-"] + (["--kind", kind] if kind else [])
     p = run(*args, cwd=tmp_path, stdin=GRUB)
     assert p.returncode == 1, p.stderr
     assert p.stdout.startswith("-:1:") and "memmap=4G2G" in p.stdout
+    (tmp_path / "grub").write_text(GRUB)
+    from_file = run("grub", *args[1:], cwd=tmp_path).stdout
+
+    def where(out: str) -> list[tuple[str, str, str]]:
+        return [(m["line"], m["col"], m["code"]) for m in map(CONCISE.match, out.splitlines()) if m]
+
+    assert where(p.stdout) == where(from_file) != []
 
 
 def test_dash_refuses_what_it_cannot_do(tmp_path: Path) -> None:

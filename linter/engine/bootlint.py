@@ -94,8 +94,13 @@ def _companion(path: Path, kind: str, linted: set[Path]) -> Path | None:
     return None
 
 
-def read_sources(config: BootConfig, extra: Sequence[BootConfig] = ()) -> dict[str, str]:
-    """The text of every file the configs were read from (path -> text)."""
+def read_sources(
+    config: BootConfig,
+    extra: Sequence[BootConfig] = (),
+    overlay: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The text of every file the configs were read from (path -> text; ``overlay``'s text for
+    a path it holds, e.g. stdin's ``-``)."""
     paths: set[str] = set(config.paths)
     for c in (config, *extra):
         paths.update(c.paths)
@@ -105,6 +110,9 @@ def read_sources(config: BootConfig, extra: Sequence[BootConfig] = ()) -> dict[s
             paths.update(h.origin.path for h in a.history())
     out: dict[str, str] = {}
     for p in sorted(paths):
+        if overlay is not None and p in overlay:
+            out[p] = overlay[p]
+            continue
         try:
             out[p] = Path(p).read_bytes().decode("utf-8", "surrogateescape")
         except OSError:
@@ -210,7 +218,7 @@ def boot_inputs(
     boot = load_boot_config(path, kind, overlay=overlay)
     comp_path = _companion(path, boot.kind, linted or set())
     companion = load_boot_config(comp_path) if comp_path is not None else None
-    sources = read_sources(boot, [companion] if companion else [])
+    sources = read_sources(boot, [companion] if companion else [], overlay)
     prof = profile or profile_for(path, config)
     given = override or Override()
     if given.e820:
