@@ -164,3 +164,13 @@ def test_crashkernel_high_comes_first() -> None:
     line = "nokaslr crashkernel=1G,high reserve_mem=4K:4K:p"
     sim = simulate(entries, line, "mainline", options=Options(facts=Facts(cpus=1)))
     assert sim.largest_free is not None and sim.largest_free[1] == 13300 * MIB
+
+
+def test_present_sections_counts_without_walking() -> None:
+    """Sections are counted from the ranges (a 16 EiB map from memmap=16E@0 stays instant)."""
+    from memmap_lint.kernel.earlyboot import present_sections
+
+    assert present_sections([(0, 1), (100, 200), (128 * MIB, 128 * MIB + 1)]) == 2
+    assert present_sections([(MIB, 1 << 64)]) == (1 << 64) // (128 * MIB)
+    sim = simulate([Entry(0, 1 << 63, 1)], "nokaslr memmap=16E@0 reserve_mem=1G:4K:p", "mainline")
+    assert sim.regions[0].status == PLACED

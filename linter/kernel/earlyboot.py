@@ -12,7 +12,10 @@ Steps, in the kernel's order, with the size each takes:
 3. ``setup_arch()``: ``memblock_reserve(0, SZ_1M)`` after ``reserve_real_mode()`` (the
    trampoline and the BIOS areas below 1 MiB); ``acpi_reserve_initial_tables()`` (the firmware's
    ACPI tables, when the facts name them: on real machines they lie in ACPI ranges, not RAM).
-4. Small top-down allocations: direct-map page tables (``alloc_low_pages()``), ``NODE_DATA``
+4. ``init_mem_mapping()``: ``memory_map_top_down()`` finds the highest free PMD block
+   (``memblock_phys_alloc_range(PMD_SIZE, PMD_SIZE, ISA_END_ADDRESS, ...)``), frees it and maps
+   down from its end, so the first page table (``alloc_low_pages()``) lands right below that
+   end. Then small top-down allocations: the other page tables, ``NODE_DATA``
    (``alloc_node_data()``), the section usemaps; together well under 1 MiB (``SMALL``).
    Then ``arch_reserve_crashkernel()`` for ``crashkernel=`` (:mod:`memmap_lint.kernel.crashkernel`).
 5. ``paging_init()`` -> ``sparse_init_nid()``: the struct page array, ``section_map_size()``
@@ -43,6 +46,7 @@ from dataclasses import dataclass
 
 from memmap_lint.kernel.crashkernel import Crash, place
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
+from memmap_lint.kernel.e820 import U64
 from memmap_lint.kernel.release import Kernel
 
 MIB = 1 << 20
@@ -61,7 +65,7 @@ SECTION_MAP = 2 * MIB
 DMA_LIMIT = 16 * MIB
 #: Page tables, NODE_DATA, usemaps and the other small top-down allocations (measured: 267 KiB
 #: on a 16 GiB map with one CPU; room for more nodes and CPUs).
-SMALL = 1 * MIB
+SMALL = 512 << 10
 #: "percpu: Embedded 66 pages/cpu" (Debian 6.12): static + reserved + dynamic size.
 PERCPU_PAGES = 66
 #: mm/percpu.c PCPU_MIN_UNIT_SIZE.
@@ -120,10 +124,13 @@ def percpu_chunk(cpus: int, pages: int = PERCPU_PAGES) -> tuple[int, int]:
 
 def present_sections(free: list[tuple[int, int]]) -> int:
     """Memory sections (128 MiB) that hold any of ``memblock.memory``."""
-    found: set[int] = set()
-    for start, end in free:
-        found.update(range(start // SECTION, (end - 1) // SECTION + 1))
-    return len(found)
+    count, last = 0, -1
+    for start, end in sorted(free):
+        first, final = max(start // SECTION, last + 1), (end - 1) // SECTION
+        if final >= first:
+            count += final - first + 1
+            last = final
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +174,15 @@ def plan(
     for start, size in facts.tables:
         reserve("ACPI table (acpi_reserve_initial_tables)", start, size)
 
-    def alloc(what: str, size: int, align: int, lo: int = 0) -> int | None:
-        at = mb.alloc(size, align, lo)
+    def alloc(what: str, size: int, align: int, lo: int = 0, hi: int = U64) -> int | None:
+        at = mb.alloc(size, align, lo, hi)
         steps.append(Step(what, at, size))
         return at
 
+    probe = mb.alloc(PMD, PMD, MIB)
+    if probe is not None:
+        mb.release(probe, PMD)
+        alloc("first page table (init_mem_mapping)", PAGE_SIZE, PAGE_SIZE, MIB, probe + PMD)
     alloc("page tables, NODE_DATA, usemaps (small allocations)", SMALL, PAGE_SIZE)
     if crash is not None:
         request, kernel = crash
