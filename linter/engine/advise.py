@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from memmap_lint.captures.parse import Capture
 from memmap_lint.engine.hostinput import HostInput
@@ -536,6 +537,13 @@ def _judge(
     return failed
 
 
+def _passes(
+    linter: Linter, members: Sequence[Member], line_of: Callable[[int], str], base: int, k: int
+) -> bool:
+    """Whether the line at ``base`` + ``k`` MiB adds no finding on any member."""
+    return not _judge(linter, members, line_of(base + k * MIB), [])
+
+
 def _sizes(start: int) -> Iterator[int]:
     size = max(start, MIN_REGION)
     while size >= MIN_REGION:
@@ -643,12 +651,22 @@ def _advise_group(
     dropped: list[str] = []
     notes: list[str] = []
     failed: dict[str, str] = {}
-    for size in _sizes(start):
+
+    def line_of(size: int) -> str:
         region = keyword.format(size=kernel_size(size), align=PAGE, name=ramoops)
-        params = " ".join([*extra, region, f"ramoops.mem_name={ramoops}"])
-        failed = _judge(linter, members, params, [])
+        return " ".join([*extra, region, f"ramoops.mem_name={ramoops}"])
+
+    upper = 0  # the smallest size that failed so far
+    for size in _sizes(start):
+        failed = _judge(linter, members, line_of(size), [])
         if failed:
+            upper = size
             continue
+        if upper > size + MIB:
+            # Halving overshoots: the largest passing size below the one that failed, in MiB.
+            top = (upper - size) // MIB - 1
+            size += MIB * largest(top, partial(_passes, linter, members, line_of, size))
+        params = line_of(size)
         kept: list[str] = []
         tregion = keyword.format(size=kernel_size(size), align=PAGE, name="trace")
         for t in trace:
