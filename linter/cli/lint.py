@@ -262,7 +262,7 @@ def write_report(
     if fmt == "concise":
         from memmap_lint.report.concise import render_concise
 
-        chunks = render_concise(every)
+        chunks = render_concise(shown)  # as the text report: a finding entries share, once
     elif fmt == "json":
         from memmap_lint.report.json_report import render_json
 
