@@ -226,6 +226,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", type=int, default=3, help="crash sites shown per entry point")
+    parser.add_argument("--only", default="", help="entry points whose name contains this")
+    parser.add_argument("--save", metavar="DIR", help="write each crash site's first input here")
     args = parser.parse_args()
     sys.setrecursionlimit(10_000)
     rng = random.Random(args.seed)
@@ -233,7 +235,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="memmap-lint-fuzz-") as tmp:
         work = Path(tmp)
         os.chdir(work)
-        points = entry_points(work)
+        points = {k: v for k, v in entry_points(work).items() if args.only in k}
         stats = {name: Stats() for name in points}
         share = args.minutes * 60 / len(points)
         for name, (corpus, call) in points.items():
@@ -261,6 +263,11 @@ def main() -> int:
             )
             for count, key, sample in sorted(st.crashes.values(), reverse=True)[: args.show]:
                 print(f"    {count:6} x {key}: {sample[:120]!r}", flush=True)
+            if args.save:
+                for n, (_, _site, sample) in enumerate(st.crashes.values()):
+                    out = Path(args.save) / f"{name.replace(' ', '_')}-{n}.bin"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(sample)
     total = sum(s.tried for s in stats.values())
     crashes = sum(sum(c for c, _, _ in s.crashes.values()) for s in stats.values())
     sites = sum(len(s.crashes) for s in stats.values())

@@ -104,3 +104,17 @@ def test_fuzz_findings_stay_fixed() -> None:
         expand_hostpattern("h[a:z]:" + "9" * 5000)
     with pytest.raises(LintError):
         parse_capture('[{"start": 0, "end": "0x9f\udcff"}]', "f")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if true; then\n" * 2000 + "fi\n" * 2000,
+        "submenu x {\n" * 1500 + "}\n" * 1500,
+        "\xc2" + "{a: " * 1000,
+    ],
+    ids=["2000 nested if", "1500 submenu", "{a: x 1000"],
+)
+def test_grub_nesting_is_a_syntax_error_not_a_recursion_error(text: str) -> None:
+    config = parse_boot_text(text, "grub-cfg", "grub.cfg")
+    assert any("nested more than" in d.message for d in config.diagnostics)

@@ -315,6 +315,12 @@ class Skipped:
 Node = Command | If | Skipped
 
 
+MAX_NESTING = 150
+"""Blocks (``if``, ``{ }``, ``submenu``, loops) nested deeper than this are a syntax error.
+GRUB's bison parser would take about 10,000 (YYMAXDEPTH); this parser recurses per level, and
+no real configuration comes near either bound."""
+
+
 class _Tokens:
     """Tokens lexed as the parser reaches them: a command that fails early costs its own line,
     not a lexing of the rest of the file (which made stray lines quadratic)."""
@@ -334,6 +340,7 @@ class _Parser:
         self.src = src
         self.toks = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.toks[self.pos]
@@ -357,6 +364,15 @@ class _Parser:
         return t.kind == "kw" and t.raw.text in words
 
     def parse_list(self, *stop: str) -> tuple[Node, ...]:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(self.peek(), f"nested more than {MAX_NESTING} levels deep")
+        try:
+            return self._parse_list(stop)
+        finally:
+            self.depth -= 1
+
+    def _parse_list(self, stop: tuple[str, ...]) -> tuple[Node, ...]:
         nodes: list[Node] = []
         while True:
             self.skip_separators()
