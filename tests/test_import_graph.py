@@ -1,5 +1,6 @@
 """The import graph of memmap_lint, read from the source (the AST of linter/ and rules/): no
-cycle, and no private name (``_x``) taken from another module."""
+cycle, no import from a lower stage up to a higher one, and no private name (``_x``) taken
+from another module."""
 
 from __future__ import annotations
 
@@ -107,6 +108,64 @@ def test_the_walk_sees_the_package() -> None:
 
 def test_the_import_graph_has_no_cycle() -> None:
     assert _cycle(_graph()) is None
+
+
+#: The stages of the flow, lowest first: cli -> engine -> (inputs) -> kernel. A module imports
+#: only from its own stage or lower ones; report/, fix/ and the rules read results and the kernel
+#: model and are not imported by the lower stages either.
+STAGES = {
+    "kernel": 0,
+    "captures": 1,
+    "inventory": 1,
+    "bootconfig": 1,
+    "collect": 1,
+    "engine": 2,
+    "cli": 3,
+}
+#: Stages that the stages below ``engine`` must never import.
+UPPER = {"engine", "cli", "report", "fix", "rules"}
+
+
+def _stage(module: str) -> str:
+    """The stage a module belongs to: its subpackage of memmap_lint (``rules`` for the rules)."""
+    if module.startswith("memmap_lint.rules"):
+        return "rules"
+    parts = module.split(".")
+    is_package = MODULES[module].name == "__init__.py"
+    return parts[1] if len(parts) > (1 if is_package else 2) else parts[0]
+
+
+def _upward(module: str, target: str) -> bool:
+    low, high = _stage(module), _stage(target)
+    if low not in STAGES or low == high:
+        return False
+    if STAGES[low] < STAGES["engine"] and high in UPPER:
+        return True
+    return high in STAGES and STAGES[high] > STAGES[low]
+
+
+def test_the_stage_rule_sees_an_upward_import() -> None:
+    assert _stage("memmap_lint.kernel.e820") == "kernel"
+    assert _stage("memmap_lint.rules.mm101_memmap_syntax") == "rules"
+    assert _stage("memmap_lint.kernel") == "kernel"
+    assert _stage("memmap_lint.errors") == _stage("memmap_lint") == "memmap_lint"
+    assert _upward("memmap_lint.kernel.e820", "memmap_lint.engine.lint")
+    assert _upward("memmap_lint.bootconfig.bls", "memmap_lint.report.output")
+    assert _upward("memmap_lint.engine.lint", "memmap_lint.cli.main")
+    assert not _upward("memmap_lint.engine.lint", "memmap_lint.kernel.e820")
+    assert not _upward("memmap_lint.captures.parse", "memmap_lint.errors")
+
+
+def test_no_lower_stage_imports_a_higher_one() -> None:
+    """kernel/ imports no other stage; captures/, inventory/, bootconfig/, collect/ import no
+    engine/, cli/, report/, fix/ or rule; engine/ imports no cli/."""
+    bad = [
+        f"{module} imports {target}"
+        for module in MODULES
+        for target, _name in _targets(module)
+        if _upward(module, target)
+    ]
+    assert not bad, bad
 
 
 def _package(module: str) -> str:

@@ -232,11 +232,6 @@ def _var_name(src: Traced, i: int, k: int) -> Traced:
     return src[i + 1 : k]
 
 
-def tokenize(src: Traced) -> list[Token]:
-    """GRUB's lexer over the whole text; raises GrubSyntaxError at the first bad character."""
-    return list(_lex(src, 0, len(src.text)))
-
-
 def _lex(src: Traced, i: int, n: int) -> Iterator[Token]:
     """The tokens of ``src.text[i:n]`` one at a time (positions in ``src``), ending with eof."""
     text = src.text if n == len(src.text) else src.text[:n]  # a word never runs past n
@@ -1078,18 +1073,6 @@ def _menuentry_eq(name: str, spec: str) -> int:
             return 0
         i += 1
         j += 1
-
-
-def env_of(assignments: Mapping[str, Assignment]) -> dict[str, Traced]:
-    """Variables as traced text, from assignments whose value origins are known."""
-    out: dict[str, Traced] = {}
-    for name, a in assignments.items():
-        origins: list[Origin | None] = [None] * len(a.value)
-        for s, e, o in a.value_origins:
-            for k in range(s, min(e, len(a.value))):
-                origins[k] = o.shifted(k - s)
-        out[name] = Traced(a.value, tuple(origins))
-    return out
 
 
 def diagnostics_from(errors: list[tuple[str, int]], src: Traced, path: str) -> list[Diagnostic]:

@@ -86,18 +86,3 @@ class BootView:
             if offset - n < len(anchors):
                 return anchors[offset - n]
         return next((o for _s, _e, o in self.entry.origins), None)
-
-    def line_text(self, origin: Origin) -> str:
-        """The text of the line ``origin`` is on ('' when the file is not known)."""
-        lines = self._lines.get(origin.path)
-        if lines is None:
-            text = self.sources.get(origin.path)
-            if text is None:
-                return ""
-            lines = self._lines[origin.path] = text.split("\n")
-        return lines[origin.line - 1] if 0 < origin.line <= len(lines) else ""
-
-    @cached_property
-    def _lines(self) -> dict[str, list[str]]:
-        """The lines of each source, split once."""
-        return {}
