@@ -5,8 +5,10 @@ What it finds:
     2047 characters). When the host's facts name the kernel image GRUB boots
     (``facts["boot_image"]``), GRUB's own ``BOOT_IMAGE=<path> `` prefix is counted and GRUB's rule
     applies: the first word that does not fit and every word after it are dropped. Otherwise the
-    kernel's rule applies: it reads 2047 bytes, so a parameter can be cut in the middle. The
-    finding names the parameters lost or cut.
+    kernel's rule applies: it reads 2047 bytes, so a parameter can be cut in the middle. A boot
+    entry read from a grub.cfg, /etc/default/grub or BLS file already went through GRUB's rule:
+    the words its loader dropped are reported at the first of them. The finding names the
+    parameters lost or cut.
 
 Why it matters:
     GRUB's x86 loader sizes the buffer from the bzImage header (``cmdline_size + 1`` = 2048) and
@@ -74,7 +76,29 @@ def _names(params: list[Param]) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
+def _grub_dropped(ctx: HostContext) -> Hit | None:
+    """The words a boot entry's GRUB left out (its command line is already without them)."""
+    entry = ctx.boot.entry if ctx.boot is not None else None
+    if entry is None or not entry.dropped:
+        return None
+    lost = [p for word in entry.dropped for p in parse(word, None).params]
+    at = ctx.boot.offset_of(entry.dropped_at) if ctx.boot and entry.dropped_at else None
+    return Hit(
+        f"GRUB's command line buffer is full at '{entry.dropped[0]}': the kernel takes at most "
+        f"{COMMAND_LINE_SIZE - 1} bytes with GRUB's 'BOOT_IMAGE=' prefix, so GRUB drops that "
+        f"word and every word after it, without a message. Lost: {_names(lost)}. Shorten the "
+        "line or move memory parameters to its start.",
+        offset=at,
+        text=entry.dropped[0],
+        severity="error" if any(is_memory_param(p) for p in lost) else None,
+    )
+
+
 def check(ctx: HostContext) -> Iterator[Hit]:
+    dropped = _grub_dropped(ctx)
+    if dropped is not None:
+        yield dropped
+        return
     text = ctx.cmdline.text
     image = ctx.facts.get("boot_image")
     whole = parse(text, None)  # every word, `--` included, without a length limit

@@ -182,8 +182,7 @@ def test_inline_disable_is_the_same_linted_as_a_file_or_through_boot_files(tmp_p
     kernel named, so that the file does not get MM605, the note of an unknown kernel)."""
     _tree(
         tmp_path,
-        "# memmap-lint: disable=MM501\n"
-        'GRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n',
+        '# memmap-lint: disable=MM501\nGRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n',
     )
     (tmp_path / "inv.yaml").write_text(
         "all:\n  hosts:\n    web-01:\n      boot_files: [etc/default/grub]\n"
@@ -202,7 +201,34 @@ def test_inline_disable_is_the_same_linted_as_a_file_or_through_boot_files(tmp_p
     as_file, as_host = codes("etc/default/grub"), codes("inv.yaml")
     assert as_file == as_host == ["MM602"]
     (tmp_path / "etc" / "default" / "grub").write_text('GRUB_CMDLINE_LINUX="quiet memmap=4G$12G"\n')
-    p = run("--format", "json", "--kernel", "6.1.0-28-amd64", "--ignore", "MM501",
-            "etc/default/grub", cwd=tmp_path)
+    p = run(
+        "--format",
+        "json",
+        "--kernel",
+        "6.1.0-28-amd64",
+        "--ignore",
+        "MM501",
+        "etc/default/grub",
+        cwd=tmp_path,
+    )
     found = sorted({f["code"] for f in json.loads(p.stdout)["findings"]})
     assert found == ["MM602"], found  # deselected, MM501 still takes precedence over MM109
+
+
+def test_words_grub_drops_from_a_full_command_line_are_reported(tmp_path: Path) -> None:
+    """grub_create_loader_cmdline() drops the first word that does not fit and every word after
+    it (GRUB grub-core/lib/cmdline.c): the entry's command line is already without them, so MM108
+    reports them from the entry (a run once exited 0 with the reservation silently gone)."""
+    filler = " ".join(f"p{i}=" + "x" * 40 for i in range(50))
+    grub = f'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="{filler} memmap=4G%12G+2"\n'
+    _tree(tmp_path, grub)
+    p = run("--format", "json", "--dialect", "stock", "etc/default/grub", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    mm108 = [f for f in json.loads(p.stdout)["findings"] if f["code"] == "MM108"]
+    assert len(mm108) == 3  # every entry
+    for f in mm108:
+        assert f["severity"] == "error" and "Lost: " in f["message"]
+        assert "memmap=4G%12G+2" in f["message"].split("Lost: ")[1]
+        first = f["message"].split("full at '")[1].split("'")[0]
+        column = grub.split("\n")[1].index(first) + 1
+        assert (f["path"], f["line"], f["column"]) == ("etc/default/grub", 2, column)

@@ -20,6 +20,7 @@ from functools import cmp_to_key
 from memmap_lint.bootconfig.base import Context, Source
 from memmap_lint.bootconfig.grubscript import (
     Interpreter,
+    LoaderCmdline,
     MenuEntry,
     create_loader_cmdline,
     diagnostics_from,
@@ -250,10 +251,10 @@ class BlsFrontend:
             if plain is None:
                 continue
             notes = list(plain[1])
-            if other is not None and other[0].text != plain[0].text:
+            if other is not None and other[0].text.text != plain[0].text.text:
                 notes.append(
                     "with blscfg's expand_val (newer rhboot builds) the kernel gets instead: "
-                    + other[0].text
+                    + other[0].text.text
                 )
             if context.grub_root and "root" not in context.grubenv:
                 notes.append(f"($root) is GRUB's boot partition: {context.grub_root!r} assumed")
@@ -264,12 +265,14 @@ class BlsFrontend:
                 BootEntry(
                     title.text,
                     "bls",
-                    plain[0].text,
-                    plain[0].spans(),
+                    plain[0].text.text,
+                    plain[0].text.spans(),
                     is_default,
                     tuple(notes),
                     bls.id,
                     _release(bls),
+                    plain[0].dropped,
+                    plain[0].dropped_at,
                 )
             )
         variables: dict[str, Assignment] = {}
@@ -289,7 +292,7 @@ class BlsFrontend:
         env: Mapping[str, Traced],
         diags: list[Diagnostic],
         report: bool,
-    ) -> tuple[Traced, list[str]] | None:
+    ) -> tuple[LoaderCmdline, list[str]] | None:
         script = _generated_script(bls, options)
         nodes, errors = parse_script(script)
         if errors and report:
@@ -312,4 +315,4 @@ class BlsFrontend:
                 "GRUB dropped these words, the command line buffer being full: "
                 + " ".join(loader.dropped)
             )
-        return loader.text, notes
+        return loader, notes

@@ -125,6 +125,8 @@ def run_grub_script(
                     notes=tuple(notes),
                     id=e.id,
                     kernel=image_release(run.argv[0].text) if run.argv else None,
+                    dropped=loader.dropped,
+                    dropped_at=loader.dropped_at,
                 )
             )
 

@@ -756,6 +756,7 @@ def _gettext_expand(s: Traced, scope: Scope) -> Traced:
 class LoaderCmdline:
     text: Traced
     dropped: tuple[str, ...]
+    dropped_at: Origin | None = None
 
 
 def create_loader_cmdline(argv: list[Traced], cmdline_size: int = CMDLINE_SIZE) -> LoaderCmdline:
@@ -768,12 +769,14 @@ def create_loader_cmdline(argv: list[Traced], cmdline_size: int = CMDLINE_SIZE) 
     size = cmdline_size + 1 - len(LINUX_IMAGE)
     parts: list[Traced] = [Traced.plain(LINUX_IMAGE)]
     dropped: list[str] = []
+    dropped_at: Origin | None = None
     for i, word in enumerate(argv):
         esc = _escape(word, "\\'\"")
         space = " " in word.text
         arg_size = len(esc.text.encode("utf-8", "surrogateescape")) + (2 if space else 0) + 1
         if size < arg_size:
             dropped = [w.text for w in argv[i:]]
+            dropped_at = word.first_origin()
             break
         size -= arg_size
         if i:
@@ -785,7 +788,7 @@ def create_loader_cmdline(argv: list[Traced], cmdline_size: int = CMDLINE_SIZE) 
             parts.append(Traced.plain('"', q))
         else:
             parts.append(esc)
-    return LoaderCmdline(Traced.join(parts), tuple(dropped))
+    return LoaderCmdline(Traced.join(parts), tuple(dropped), dropped_at)
 
 
 # ---------------------------------------------------------------- interpreter

@@ -134,7 +134,9 @@ class BootEntry:
     Characters covered by no span were synthesized (``BOOT_IMAGE=``, ``ro``, a separator).
     ``kernel``: the release of the kernel the entry boots when the file names it (BLS
     ``version``, the ``vmlinuz-RELEASE`` of a ``linux`` path, a UKI's ``.uname``); a kernel
-    named without a version (``vmlinuz-linux-cachyos``) gives its bare name.
+    named without a version (``vmlinuz-linux-cachyos``) gives its bare name. ``dropped``: the
+    words GRUB's loader left out because its command-line buffer was full, ``dropped_at`` where
+    the first of them was written.
     """
 
     title: str
@@ -145,6 +147,8 @@ class BootEntry:
     notes: tuple[str, ...] = ()
     id: str | None = None
     kernel: str | None = None
+    dropped: tuple[str, ...] = ()
+    dropped_at: Origin | None = None
 
     @property
     def image(self) -> str | None:

@@ -43,6 +43,7 @@ class BootView:
             self.entry.id,
             self.entry.cmdline,
             self.entry.origins,
+            self.entry.dropped,
             self.primary,
             self.companion.paths if self.companion else None,
         )
@@ -54,6 +55,8 @@ class BootView:
     @cached_property
     def _anchors(self) -> tuple[Origin, ...]:
         out: list[Origin] = [d.origin for d in self.config.diagnostics]
+        if self.entry.dropped_at is not None:
+            out.append(self.entry.dropped_at)
         for config in (self.config, self.companion):
             if config is None:
                 continue
