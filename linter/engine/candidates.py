@@ -15,10 +15,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from memmap_lint.engine.findings import INFO, Finding, rank
-from memmap_lint.engine.hostinput import HostInput
+from memmap_lint.engine.hostinput import HostInput, with_kernel
 from memmap_lint.engine.results import HostResult
 from memmap_lint.kernel.model import MAINLINE, RFC, STOCK
-from memmap_lint.kernel.release import kernel_for
 
 if TYPE_CHECKING:
     from memmap_lint.engine.lint import Linter
@@ -48,9 +47,7 @@ def lint_entries(
         start = len(expanded)
         if inp.facts.get("kernel_candidates"):
             release = inp.kernel.release
-            expanded += [
-                replace(inp, kernel=kernel_for(release, (), d)) for d in CANDIDATE_DIALECTS
-            ]
+            expanded += [with_kernel(inp, release, (), d) for d in CANDIDATE_DIALECTS]
         else:
             expanded.append(inp)
         spans.append((start, len(expanded)))

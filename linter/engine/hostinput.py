@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -81,28 +81,41 @@ def _kernel(release: str | None, features: tuple[str, ...], dialect: str | None)
     return kernel_for(release, features, dialect)
 
 
-def _plain(s: Sources) -> bool:
+def _plain(release: object, features: object, dialect: object) -> bool:
     """Whether the kernel pieces are hashable strings (inventory values may be anything)."""
     return (
-        isinstance(s.release, (str, type(None)))
-        and isinstance(s.dialect, (str, type(None)))
-        and isinstance(s.features, tuple)
-        and all(type(f) is str for f in s.features)
+        isinstance(release, (str, type(None)))
+        and isinstance(dialect, (str, type(None)))
+        and isinstance(features, tuple)
+        and all(type(f) is str for f in features)
     )
+
+
+def resolve_kernel(release: Any, features: Any, dialect: Any) -> Kernel:
+    """``kernel_for``, memoized for plain strings; ValueError when the pieces name no kernel."""
+    if _plain(release, features, dialect):
+        return _kernel(release, features, dialect)
+    return kernel_for(release, features, dialect)
 
 
 def build(s: Sources) -> HostInput:
     """Resolve ``s``; ValueError when its kernel pieces name no kernel (the caller words it)."""
-    kernel = (
-        _kernel(s.release, s.features, s.dialect)
-        if _plain(s)
-        else kernel_for(s.release, s.features, s.dialect)
-    )
+    kernel = resolve_kernel(s.release, s.features, s.dialect)
     facts = dict(s.facts)
     image = boot_image(s.boot.entry) if s.boot is not None else None
     if image is not None:
         facts["boot_image"] = image
     return HostInput(s.host, kernel, _parsed(s.text), s.locate, s.capture, s.digest, facts, s.boot)
+
+
+def with_kernel(inp: HostInput, release: Any, features: Any, dialect: Any) -> HostInput:
+    """``inp`` as it is under another kernel (ValueError when the pieces name none)."""
+    return replace(inp, kernel=resolve_kernel(release, features, dialect))
+
+
+def with_cmdline(inp: HostInput, text: str) -> HostInput:
+    """``inp`` with another command line (parsed as :func:`build` parses it)."""
+    return replace(inp, cmdline=_parsed(text))
 
 
 def boot_image(entry: BootEntry) -> str | None:

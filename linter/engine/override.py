@@ -5,11 +5,10 @@ inventory says (``--e820`` applies to boot files only: an inventory names a map 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from memmap_lint.engine.hostinput import HostInput
+from memmap_lint.engine.hostinput import HostInput, with_kernel
 from memmap_lint.errors import LintError
-from memmap_lint.kernel.release import kernel_for
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,14 @@ def overridden(inputs: Sequence[HostInput], override: Override) -> list[HostInpu
     for inp in inputs:
         host = inp.host
         try:
-            kernel = kernel_for(
-                override.release or host.get("kernel"),
-                override.features or tuple(host.get("kernel_features") or ()),
-                override.dialect or host.get("dialect"),
+            out.append(
+                with_kernel(
+                    inp,
+                    override.release or host.get("kernel"),
+                    override.features or tuple(host.get("kernel_features") or ()),
+                    override.dialect or host.get("dialect"),
+                )
             )
         except ValueError as exc:
             raise LintError("MM003", str(exc)) from exc
-        out.append(replace(inp, kernel=kernel))
     return out
