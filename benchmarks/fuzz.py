@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import os
+import pkgutil
 import random
 import sys
 import tempfile
@@ -207,6 +209,17 @@ def entry_points(work: Path) -> dict[str, tuple[list[bytes], Callable[[bytes], o
     return out
 
 
+def import_everything() -> None:
+    """Import every module now, so that a long run tests one version of the code even if the
+    working tree changes meanwhile (reports, for one, are imported lazily)."""
+    import memmap_lint
+    import memmap_lint.rules
+
+    for package in (memmap_lint, memmap_lint.rules):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
+
+
 def expected_errors() -> tuple[type[BaseException], ...]:
     from memmap_lint.errors import LintError, LintErrors
     from memmap_lint.inventory.hostpattern import PatternError
@@ -229,7 +242,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="entry points whose name contains this")
     parser.add_argument("--save", metavar="DIR", help="write each crash site's first input here")
     args = parser.parse_args()
-    sys.setrecursionlimit(10_000)
+    import_everything()
     rng = random.Random(args.seed)
     ok = expected_errors()
     with tempfile.TemporaryDirectory(prefix="memmap-lint-fuzz-") as tmp:
