@@ -8,6 +8,10 @@ OpenSSH's documented StrictHostKeyChecking behaviour (ssh_config(5)).
 from __future__ import annotations
 
 import os
+import select
+import socket
+import struct
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -88,7 +92,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             tmp / "r7625",
             [user],
             h.FIXTURES / "r7625",
-            force_commands={"hang": HANG, "garbage": GARBAGE, "huge": HUGE, "record": recorder},
+            force_commands={
+                "hang": HANG,
+                "garbage": GARBAGE,
+                "huge": HUGE,
+                "record": recorder,
+            },
         ),
         "azure": h.start_server("azure", tmp / "azure", [user], h.FIXTURES / "azure-gen2"),
         "vm": h.start_server(
@@ -334,3 +343,47 @@ def test_progress_and_cache(lab: Lab) -> None:
     assert sorted(p.host for p in seen) == ["db-01", "down"]
     entry = cache.load("db-01")
     assert entry is not None and entry.changes == ()
+
+
+def _cutting_proxy(upstream: int, cut_after: int) -> tuple[int, threading.Thread]:
+    """A TCP proxy to ``upstream`` that resets the connection once the server has sent
+    ``cut_after`` bytes: a connection lost mid-output, as a crashed host or router makes it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        client, _ = listener.accept()
+        server = socket.create_connection(("127.0.0.1", upstream))
+        sent = 0
+        with client, server, listener:
+            while sent < cut_after:
+                ready, _, _ = select.select([client, server], [], [], 10)
+                if not ready:
+                    return
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (server if sock is client else client).sendall(data)
+                    if sock is server:
+                        sent += len(data)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+def test_connection_reset_mid_output_is_reported_at_once(lab: Lab) -> None:
+    port, proxy = _cutting_proxy(lab.servers["r7625"].port("huge"), 200_000)
+    target = SSHTarget("cut", "127.0.0.1", port, "root", (str(lab.user_key),))
+    known = lab.tmp / "kh-cut"
+    known.write_text(f"[127.0.0.1]:{port} {h.public_line(lab.servers['r7625'].host_key)}\n")
+    started = time.monotonic()
+    result = collect([target], lab.options(known_hosts=(str(known),), command_timeout=20))["cut"]
+    elapsed = time.monotonic() - started
+    proxy.join(5)
+    assert isinstance(result, CollectFailure), result
+    assert result.cause == "closed" and "connection" in result.message, result.message
+    assert elapsed < 5  # not the 20 s command time limit

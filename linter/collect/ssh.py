@@ -45,6 +45,7 @@ TRANSIENT: frozenset[str] = frozenset({"refused", "closed"})
 
 _DEFAULT_IDENTITIES = ("id_rsa", "id_ecdsa", "id_ed25519")
 _STDERR_KEEP = 2048
+_POLL = 0.2  # seconds between checks that the connection is still alive while reading
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,15 @@ def _run_command(
         if left <= 0:
             channel.close()
             raise _Failed("timeout", f"the command on {target.address} ran over {limit:g}s")
-        ready, _, _ = select.select([channel], [], [], left)
-        if not ready:
+        select.select([channel], [], [], min(left, _POLL))
+        if not (channel.recv_ready() or channel.recv_stderr_ready() or channel.eof_received):
+            if not transport.is_active() or channel.closed:
+                # a dead connection leaves the channel readable for select with nothing to
+                # read: checked here, so a reset is reported now, not when the time runs out
+                raise _Failed(
+                    "closed",
+                    f"{target.address}: the connection dropped after {len(out)} bytes of output",
+                )
             continue
         while channel.recv_ready():
             out += channel.recv(65536)
