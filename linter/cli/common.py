@@ -50,8 +50,3 @@ def add_rule_options(p: argparse.ArgumentParser, fail_on_default: str | None) ->
         default=fail_on_default,
         help="exit 1 when a finding of this severity or worse exists (default: warning)",
     )
-
-
-def split_codes(values: list[str]) -> list[str]:
-    """The codes of repeated, comma-separated ``--select``/``--ignore`` values."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]

@@ -107,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from memmap_lint.cli.collect import collection
-    from memmap_lint.cli.common import split_codes
     from memmap_lint.engine.findings import rank
     from memmap_lint.engine.pipeline import Options
     from memmap_lint.engine.pipeline import run as run_pipeline
+    from memmap_lint.engine.registry import split_codes
     from memmap_lint.report.progress import Progress
 
     known = None

@@ -41,9 +41,8 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from memmap_lint.captures.parse import load_capture
-    from memmap_lint.cli.common import split_codes
     from memmap_lint.engine.findings import rank
-    from memmap_lint.engine.registry import load_rules, select
+    from memmap_lint.engine.registry import load_rules, select, split_codes
     from memmap_lint.engine.results import HostResult
     from memmap_lint.engine.runner import Engine
     from memmap_lint.errors import LintError

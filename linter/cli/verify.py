@@ -75,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from memmap_lint.cli.collect import collection
-    from memmap_lint.cli.common import split_codes
     from memmap_lint.cli.lint import write_report
     from memmap_lint.engine.findings import rank
     from memmap_lint.engine.lint import Linter
     from memmap_lint.engine.pipeline import Options, check, collect, rules_and_config
+    from memmap_lint.engine.registry import split_codes
     from memmap_lint.engine.verify import profile_addresses, verify_inputs
     from memmap_lint.errors import LintError
     from memmap_lint.inventory.load import load_inventory

@@ -31,6 +31,7 @@ from typing import Any
 
 from memmap_lint.engine.findings import SEVERITIES
 from memmap_lint.engine.options import Settings, parse_size
+from memmap_lint.engine.registry import split_codes
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import DEFAULT_CAPS, read_bytes, read_text, set_caps
 from memmap_lint.rule import Thresholds
@@ -90,7 +91,7 @@ def _did_you_mean(word: str, known: Iterable[str]) -> str:
 
 def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(split_codes([value]))
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise LintError("MM003", f"{key}: expected a list of rule codes", path)

@@ -129,6 +129,11 @@ def superseding(rules: Sequence[Rule], chosen: Sequence[Rule]) -> list[Rule]:
     return [r for r in rules if r.code not in codes and codes.intersection(r.supersedes)]
 
 
+def split_codes(values: Iterable[object]) -> list[str]:
+    """The selectors of repeated, comma-separated ``select``/``ignore`` values."""
+    return [v.strip() for value in values for v in str(value).split(",") if v.strip()]
+
+
 def select(rules: Sequence[Rule], selected: Sequence[str], ignored: Sequence[str]) -> list[Rule]:
     """The rules ``selected`` (all when empty) minus those ``ignored``."""
     for pattern in (*selected, *ignored):

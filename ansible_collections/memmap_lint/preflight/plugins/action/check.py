@@ -9,7 +9,7 @@ test compares them).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -45,10 +45,6 @@ FACTS_KEY = "memmap_lint"
 GATHERED = "ansible_facts.memmap_lint"
 
 
-def _split(values: Sequence[str]) -> list[str]:
-    return [v.strip() for value in values for v in str(value).split(",") if v.strip()]
-
-
 class ActionModule(ActionBase):  # type: ignore[misc]
     """See ``plugins/modules/check.py`` for what it does and returns."""
 
@@ -81,8 +77,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
 
     def _rules(self, args: Mapping[str, Any], scope: str | None) -> Any:
         from memmap_lint.engine.preflight import rules_for
+        from memmap_lint.engine.registry import split_codes
 
-        return rules_for(_split(args["select"]), _split(args["ignore"]), scope)
+        return rules_for(split_codes(args["select"]), split_codes(args["ignore"]), scope)
 
     def _input(self, args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> Any:
         """The CheckInput of this host: arguments first, gathered facts for the rest."""

@@ -8,7 +8,6 @@ comparison and rules as ``memmap-lint verify``. The documentation is in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
@@ -27,10 +26,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 FACTS_KEY = "memmap_lint"
 #: The rules ``memmap-lint verify`` runs unless ``select`` names others.
 DEFAULT_SELECT = ["MM6", "MM7"]
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    return [v.strip() for value in values for v in str(value).split(",") if v.strip()]
 
 
 class ActionModule(ActionBase):  # type: ignore[misc]
@@ -53,6 +48,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                 finding_line,
                 rules_for,
             )
+            from memmap_lint.engine.registry import split_codes
             from memmap_lint.engine.verify import verify_host
             from memmap_lint.errors import LintError
         except ImportError as exc:
@@ -70,7 +66,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         try:
             facts = HostFacts.from_dict(gathered)
             rules = rules_for(
-                _split(args["select"]) or DEFAULT_SELECT, _split(args["ignore"]), None
+                split_codes(args["select"]) or DEFAULT_SELECT, split_codes(args["ignore"]), None
             )
             res, verdict = verify_host(host, facts, rules, args["features"], args["dialect"])
         except LintError as exc:
