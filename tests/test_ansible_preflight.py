@@ -251,6 +251,25 @@ def test_facts_module_output_matches_the_shared_schema(tmp_path: Path) -> None:
     assert raw["next_kernel"] is None and raw["next_kernel_source"] == "unknown"
 
 
+def test_facts_module_reads_what_the_ssh_collector_reads() -> None:
+    """The module runs on the host without memmap-lint, so it keeps its own copies of the SSH
+    collector's file list (also spelled out in the collector's shell script) and post-boot log
+    filter: they must stay the same."""
+    from memmap_lint.collect import script
+
+    path = a.REPO / "ansible_collections/memmap_lint/preflight/plugins/modules/facts.py"
+    loaded = importlib.util.spec_from_file_location("memmap_lint_facts_module", path)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    text = script.remote_script(sudo=False)
+    loop = re.search(r"^for p in (.*?); do$", text, re.M | re.S)
+    assert loop is not None
+    assert tuple(w for w in loop.group(1).split() if w != "\\") == script.BOOT_FILE_PATTERNS
+    assert module.BOOT_FILE_PATTERNS == script.BOOT_FILE_PATTERNS
+    assert f'grep -E "{module.POSTBOOT_KLOG.pattern}"' in text
+
+
 def test_collection_builds_with_ansible_galaxy(tmp_path: Path) -> None:
     res = a.run(
         [
