@@ -7,6 +7,7 @@ capture (``cap.txt``, from tests/fixtures/hardening/).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -141,11 +142,20 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         {"inv.yaml": HOST}, ["inv.yaml", "--select", "MM31O"],
         "memmap-lint: MM001 no rule matches 'MM31O' (see memmap-lint rules); did you mean 'MM310'",
     ),
+    "binary as --kind grub-cfg": (
+        {"grub.cfg": b"set default=0\nlinux /vmlinuz \x00\x01\x02\xff"},
+        ["grub.cfg", "--kind", "grub-cfg"],
+        "grub.cfg:2:16: MM505 binary data (a NUL byte): this is not a grub-cfg file",
+    ),
+    "boot file is a FIFO with no writer": (
+        {}, ["fifo.cfg", "--kind", "grub-cfg"], "fifo.cfg: MM505 cannot read boot config: no data",
+    ),
 }  # fmt: skip
 
 
 def run_case(tmp_path: Path, files: Files, args: list[str]) -> subprocess.CompletedProcess[str]:
     shutil.copy(FIXTURE, tmp_path / "cap.txt")
+    os.mkfifo(tmp_path / "fifo.cfg")
     for name, content in files.items():
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from memmap_lint.bootconfig.model import BootConfig, Traced
 from memmap_lint.bootconfig.uki import UkiFrontend, addons_of
 from memmap_lint.bootconfig.xbc import BootconfigFrontend
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_bytes
 
 #: Front ends in detection order (content-based checks of later ones are looser).
 FRONTENDS: tuple[Frontend, ...] = (
@@ -73,13 +74,18 @@ def parse_boot_text(
     return frontend(kind).parse([Source(path, text)], context or Context())
 
 
+_BINARY_KINDS = ("uki", "bootconfig")
+"""Kinds whose files are binary (a PE image, an initrd with a bootconfig appended)."""
+
+
 def _read(path: Path, overlay: Mapping[str, str] | None = None) -> str:
     if overlay is not None and str(path) in overlay:
         return overlay[str(path)]
     try:
-        return path.read_bytes().decode("utf-8", "surrogateescape")
-    except OSError as exc:
-        raise LintError("MM505", f"cannot read boot config: {exc.strerror}", str(path)) from exc
+        return read_bytes(path, "boot-file", "MM505").decode("utf-8", "surrogateescape")
+    except LintError as exc:
+        why = exc.message.removeprefix("cannot read: ")
+        raise LintError("MM505", f"cannot read boot config: {why}", str(path)) from None
 
 
 def load_boot_config(
@@ -108,6 +114,13 @@ def load_boot_config(
     if found is None:
         raise LintError(
             "MM505", "cannot tell which kind of boot config this is (use --kind)", str(p)
+        )
+    if found not in _BINARY_KINDS and "\0" in text:
+        at = text.index("\0")
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise LintError(
+            "MM505", f"binary data (a NUL byte): this is not a {found} file", str(p), line, column
         )
     if found == "grub-default":
         sources = [Source(str(p), text)]
