@@ -76,6 +76,26 @@ def test_broken_inventories_give_mm604(tmp_path: Path, text: str) -> None:
     assert errs and all(e.code == "MM604" and e.path == str(p) and e.line for e in errs)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("inv.yml", "all:\n  children:\n    web:\n      vars:\n        ansible_group_priority: high\n      hosts:\n        a:\n", (5, 33)),
+        ("inv.ini", "[web]\na\n\n[web:vars]\nansible_group_priority=high\n", (5, 24)),
+        ("inv.json", '{"web": {"hosts": ["a"], "vars": {"ansible_group_priority": "high"}}}\n', (1, 34)),
+    ],
+)  # fmt: skip
+def test_a_group_priority_that_is_no_integer_is_mm604_in_every_format(
+    tmp_path: Path, name: str, text: str, where: tuple[int, int]
+) -> None:
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises((LintError, LintErrors)) as info:
+        load_inventory(p)
+    errs = info.value.errors if isinstance(info.value, LintErrors) else [info.value]
+    assert [(e.code, e.path, e.line, e.column) for e in errs] == [("MM604", str(p), *where)]
+    assert errs[0].message.startswith("ansible_group_priority: invalid literal for int()")
+
+
 def test_missing_inventory() -> None:
     with pytest.raises(LintError) as info:
         load_inventory(INV / "nope.yaml")

@@ -219,16 +219,12 @@ class IniReader:
         defs = {key: d}
         target = self.reader.groups[group]
         if key == "ansible_group_priority":
-            self._priority(target, d, start)
+            msg = target.take_priority(defs)
+            if msg is not None:
+                self.error(msg, start)
             return
         self.reader.validate(defs, self.path, f"[{group}:vars]")
         target.vars.update(defs)
-
-    def _priority(self, group: Group, d: VarDef, index: int) -> None:
-        try:
-            group.priority = int(d.value)
-        except (TypeError, ValueError, OverflowError) as exc:
-            self.error(f"ansible_group_priority: {exc}", index)
 
     def _host_line(self, text: str, group: str) -> None:
         try:

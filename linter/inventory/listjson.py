@@ -107,12 +107,9 @@ class ListReader:
                 self.error(f"'{name}.vars' must be an object", vars_node.offset)
             else:
                 defs = self._vars(vars_node, f"{name}.vars")
-                prio = defs.pop("ansible_group_priority", None)
-                if prio is not None:
-                    try:
-                        group.priority = int(prio.value)
-                    except (TypeError, ValueError, OverflowError) as exc:
-                        self.error(f"ansible_group_priority: {exc}", vars_node.offset)
+                msg = group.take_priority(defs)
+                if msg is not None:
+                    self.error(msg, vars_node.offset)
                 group.vars.update(defs)
         if children is not None:
             self._children(group, children)

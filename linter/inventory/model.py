@@ -44,6 +44,18 @@ class Group:
     #: ``ansible_group_priority`` (not kept as a var): orders groups of one depth before names
     priority: int = 1
 
+    def take_priority(self, defs: dict[str, VarDef]) -> str | None:
+        """Move ``ansible_group_priority`` out of ``defs`` into ``priority`` (Ansible's
+        ``int()``); the error's text when it is not an integer."""
+        d = defs.pop("ansible_group_priority", None)
+        if d is None:
+            return None
+        try:
+            self.priority = int(d.value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            return f"ansible_group_priority: {exc}"
+        return None
+
 
 @dataclass(frozen=True)
 class Host:

@@ -124,14 +124,11 @@ class Reader:
         for key, vnode, kpos in items:
             if key == "vars":
                 defs = self.read_vars(vnode, path, f"{where}.vars")
-                prio = defs.pop("ansible_group_priority", None)
-                if prio is not None:
-                    try:
-                        group.priority = int(prio.value)
-                    except (TypeError, ValueError, OverflowError) as exc:
-                        p = prio.pos
-                        msg = f"ansible_group_priority: {exc}"
-                        self.errors.append(LintError("MM604", msg, path, p.line, p.column))
+                prio = defs.get("ansible_group_priority")
+                msg = group.take_priority(defs)
+                if msg is not None and prio is not None:
+                    p = prio.pos
+                    self.errors.append(LintError("MM604", msg, path, p.line, p.column))
                 group.vars.update(defs)
             elif key == "hosts":
                 self._read_hosts(group, vnode, path, f"{where}.hosts")
