@@ -59,6 +59,7 @@ def test_wheel_carries_the_collection_and_ansible_finds_it(tmp_path: Path) -> No
         capture_output=True,
         text=True,
         env=env,
+        cwd=tmp_path,  # a wheel user's working directory, not the checkout (its ansible.cfg)
         timeout=120,
     )
     assert doc.returncode == 0, doc.stderr
