@@ -7,6 +7,7 @@ OpenSSH's documented StrictHostKeyChecking behaviour (ssh_config(5)).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -387,3 +388,23 @@ def test_connection_reset_mid_output_is_reported_at_once(lab: Lab) -> None:
     assert isinstance(result, CollectFailure), result
     assert result.cause == "closed" and "connection" in result.message, result.message
     assert elapsed < 5  # not the 20 s command time limit
+
+
+def test_endless_banner_is_named_not_an_ssh_server(lab: Lab) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, listener, contextlib.suppress(OSError):
+            for _ in range(100):  # a megabyte of one line, as a misconfigured service sends
+                conn.sendall(b"A" * 10_000)
+
+    threading.Thread(target=serve, daemon=True).start()
+    target = SSHTarget("chatty", "127.0.0.1", listener.getsockname()[1], "root", ())
+    started = time.monotonic()
+    result = collect([target], lab.options(connect_timeout=10))["chatty"]
+    assert isinstance(result, CollectFailure)
+    assert result.cause == "not-ssh" and "without a line end" in result.message, result.message
+    assert time.monotonic() - started < 5

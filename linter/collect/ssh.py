@@ -45,6 +45,7 @@ TRANSIENT: frozenset[str] = frozenset({"refused", "closed"})
 
 _DEFAULT_IDENTITIES = ("id_rsa", "id_ecdsa", "id_ed25519")
 _STDERR_KEEP = 2048
+_MAX_BANNER = 8192
 _POLL = 0.2  # seconds between checks that the connection is still alive while reading
 
 
@@ -133,11 +134,44 @@ def _tcp(host: str, port: int, timeout: float) -> socket.socket:
         raise _Failed("unreachable", f"cannot reach {host}:{port}: {exc.strerror}") from None
 
 
+def _check_banner(sock: socket.socket, address: str, timeout: float) -> None:
+    """Refuse a server whose first line runs past OpenSSH's banner limit (kex.c
+    ``kex_exchange_identification``: SSH_MAX_BANNER_LEN, 8192 bytes) before paramiko reads it
+    (it would accumulate the line until its time runs out, at full CPU). The bytes are only
+    peeked at: paramiko reads them again."""
+    end = time.monotonic() + timeout
+    seen = 0
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([sock], [], [], left)[0]:
+            raise _Failed("timeout", f"no SSH handshake from {address} within {timeout:g}s")
+        try:
+            data = sock.recv(_MAX_BANNER, socket.MSG_PEEK)
+        except OSError:
+            return  # the handshake reports the connection's fate
+        if not data or b"\n" in data:
+            return
+        if len(data) >= _MAX_BANNER:
+            raise _Failed(
+                "not-ssh",
+                f"{address} sent {len(data)} bytes without a line end: not an SSH server",
+            )
+        if len(data) == seen:
+            time.sleep(0.01)  # nothing new yet (select stays ready on peeked data)
+        seen = len(data)
+
+
 def _handshake(
     run: _Run, target: SSHTarget, sock: socket.socket | paramiko.Channel, deadline: float
 ) -> paramiko.Transport:
     opts = run.options
     connect_timeout = min(target.connect_timeout or opts.connect_timeout, _remaining(deadline))
+    if isinstance(sock, socket.socket):
+        try:
+            _check_banner(sock, target.address, connect_timeout)
+        except _Failed:
+            sock.close()
+            raise
     transport = paramiko.Transport(sock)
     transport.banner_timeout = connect_timeout
     transport.handshake_timeout = connect_timeout
