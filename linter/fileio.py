@@ -83,12 +83,20 @@ def _oserror(exc: OSError) -> str:
 def read_bytes(path: str | os.PathLike[str], kind: str, code: str) -> bytes:
     """The bytes of ``path``, at most the cap of ``kind``; MM``code`` errors name the path."""
     label = os.fspath(path)
-    cap = _caps[kind]
     try:
         fd = os.open(label, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except (OSError, ValueError) as exc:
         why = _oserror(exc) if isinstance(exc, OSError) else "embedded NUL in the path"
         raise LintError(code, f"cannot read: {why}", label) from None
+    try:
+        return read_fd(fd, label, kind, code)
+    finally:
+        os.close(fd)
+
+
+def read_fd(fd: int, label: str, kind: str, code: str) -> bytes:
+    """The bytes of the open ``fd`` (stdin: ``0``), read as ``read_bytes`` reads a file."""
+    cap = _caps[kind]
     try:
         mode = os.fstat(fd).st_mode
         refused = _describe(mode)
@@ -120,8 +128,6 @@ def read_bytes(path: str | os.PathLike[str], kind: str, code: str) -> bytes:
         return b"".join(chunks)
     except OSError as exc:
         raise LintError(code, f"cannot read: {_oserror(exc)}", label) from None
-    finally:
-        os.close(fd)
 
 
 def decode(data: bytes, label: str, code: str) -> str:

@@ -75,6 +75,14 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         {}, ["simulate", "--e820", "/dev/zero", "--cmdline", "ro"],
         "/dev/zero: MM602 cannot read the capture: larger than the capture size cap",
     ),
+    "inventory is /dev/zero": (
+        {}, ["/dev/zero"],
+        "/dev/zero: MM604 cannot read: larger than the inventory size cap",
+    ),
+    "boot file is /dev/zero": (
+        {}, ["/dev/zero", "--kind", "grub-default"],
+        "/dev/zero: MM505 cannot read boot config: larger than the boot-file size cap",
+    ),
     "inventory not UTF-8": (
         {"inv.yaml": HOST.encode() + b"      x: caf\xe9\n"}, ["inv.yaml"],
         "inv.yaml:5:13: MM604 not UTF-8: byte 0xe9",
@@ -229,3 +237,13 @@ def test_host_names_never_paths_outside(tmp_path: Path) -> None:
     proc = run_case(tmp_path, {}, ["inv", "--format", "json"])
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
     assert "MM109" not in proc.stdout  # the outside file's mem=1M was never read
+
+
+def test_stdin_is_read_with_a_cap(tmp_path: Path) -> None:
+    """``-`` reads stdin as a file is read (it once read /dev/zero until memory ran out)."""
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run(
+            [sys.executable, "-m", "memmap_lint.cli.main", "-", "--kind", "grub-default"],
+            stdin=zero, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    check(proc, "-: MM001 cannot read: larger than the boot-file size cap")

@@ -169,6 +169,7 @@ def read_stdin(args: argparse.Namespace) -> bytes | None:
     import sys
 
     from memmap_lint.errors import LintError
+    from memmap_lint.fileio import read_fd
 
     if "-" not in args.paths:
         return None
@@ -176,7 +177,8 @@ def read_stdin(args: argparse.Namespace) -> bytes | None:
         raise LintError("MM001", "'-' (stdin) can be given once")
     if args.fix or args.diff:
         raise LintError("MM001", "--fix and --diff need files, not '-' (stdin)")
-    return sys.stdin.buffer.read()
+    boot = args.kind not in (None, "inventory")
+    return read_fd(sys.stdin.fileno(), "-", "boot-file" if boot else "inventory", "MM001")
 
 
 def write_baseline(path: str, results: list[Any], failed: bool) -> int:

@@ -32,6 +32,7 @@ from memmap_lint.engine.hostinput import (
 )
 from memmap_lint.engine.override import Override
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_bytes
 from memmap_lint.inventory.model import Host, Pos
 from memmap_lint.kernel.release import parse_release
 
@@ -50,10 +51,11 @@ def is_boot_path(path: str, kind: str | None, text: str | None = None) -> bool:
         return detect_kind(norm, text) is not None
     if p.is_dir():
         return "loader/entries" in norm.rstrip("/") + "/" and any(p.glob("*.conf"))
-    if p.suffix in _INVENTORY_SUFFIXES:
-        return False
+    if p.suffix in _INVENTORY_SUFFIXES or not p.is_file():
+        return False  # a FIFO or device is read once, by the inventory reader (bounded)
     try:
-        head = p.read_bytes()[:65536].decode("utf-8", "surrogateescape")
+        with p.open("rb") as f:
+            head = f.read(65536).decode("utf-8", "surrogateescape")
     except OSError:
         return False
     return detect_kind(norm, head) is not None
@@ -114,8 +116,8 @@ def read_sources(
             out[p] = overlay[p]
             continue
         try:
-            out[p] = Path(p).read_bytes().decode("utf-8", "surrogateescape")
-        except OSError:
+            out[p] = read_bytes(p, "boot-file", "MM505").decode("utf-8", "surrogateescape")
+        except LintError:
             continue
     return out
 
