@@ -163,7 +163,8 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
 
 def run_case(tmp_path: Path, files: Files, args: list[str]) -> subprocess.CompletedProcess[str]:
     shutil.copy(FIXTURE, tmp_path / "cap.txt")
-    os.mkfifo(tmp_path / "fifo.cfg")
+    if not (tmp_path / "fifo.cfg").exists():  # a test may run several cases in one folder
+        os.mkfifo(tmp_path / "fifo.cfg")
     for name, content in files.items():
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
