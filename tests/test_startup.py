@@ -86,3 +86,17 @@ def test_entry_points_are_looked_up_when_a_distribution_may_declare_some(tmp_pat
         assert may_declare_rules()
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def test_building_the_parser_imports_no_implementation() -> None:
+    """Only the command modules and what they share: no boot front end, kernel model, engine or
+    report (their choices are written out in cli/common.py)."""
+    code = (
+        "import sys\nfrom memmap_lint.cli.main import build_parser\nbuild_parser()\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('memmap_lint.')))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    loaded = p.stdout.split()
+    heavy = ("bootconfig", "kernel", "engine", "report", "inventory", "captures", "rules")
+    assert [m for m in loaded if m.split(".")[1] in heavy] == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from memmap_lint.bootconfig import KINDS as BOOT_KINDS
 from memmap_lint.cli.collect import add_collect_options
 from memmap_lint.cli.common import (
+    BOOT_KINDS,
     EXIT_CLEAN,
     EXIT_ERROR,
     EXIT_FINDINGS,
