@@ -144,6 +144,17 @@ def test_detect_kind() -> None:
     assert detect_kind("x", "# GRUB Environment Block\n") == "grubenv"
     assert detect_kind("x", 'GRUB_CMDLINE_LINUX="a"\n') == "grub-default"
     assert detect_kind("x", "hello") is None
+    # By name alone, whatever the text; then by what the text holds, whatever the name.
+    assert detect_kind("boot\\EFI\\Linux\\arch.EFI", "") == "uki"
+    assert detect_kind("etc/bootconfig", "") == detect_kind("b.bconf", "") == "bootconfig"
+    assert detect_kind("boot/initrd.img-6.1", "") == "bootconfig"
+    assert detect_kind("x", "kernel.foo = 1\n#BOOTCONFIG\n") == "bootconfig"
+    assert detect_kind("boot/vmlinuz-6.1", "MZ\x90") is None
+    assert detect_kind("x", "menuentry 'a' {\n linux /vmlinuz\n}\n") == "grub-cfg"
+    assert detect_kind("x", "BOOT_IMAGE=/vmlinuz ro\n") == "proc-cmdline"
+    assert detect_kind("x", "index=0\nkernel=/boot/vmlinuz\n") == "grubby"
+    assert detect_kind("x.conf", "title a\nlinux /vmlinuz\n") == "bls"
+    assert detect_kind("x.txt", "title a\nlinux /vmlinuz\n") is None
 
 
 @settings(max_examples=150, deadline=None)

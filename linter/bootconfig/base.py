@@ -41,7 +41,8 @@ class Frontend(Protocol):
     kind: str
 
     def detect(self, path: str, text: str) -> bool:
-        """Whether ``path`` with contents ``text`` is this kind of file."""
+        """Whether ``text`` (at ``path``, ``/``-separated) is this kind of file by what it holds;
+        the names that decide alone are ``loader.detect_kind``'s."""
         ...
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:

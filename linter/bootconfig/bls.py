@@ -193,11 +193,8 @@ class BlsFrontend:
     kind = "bls"
 
     def detect(self, path: str, text: str) -> bool:
-        norm = path.replace("\\", "/")
-        if "/loader/entries/" in norm or norm.startswith("loader/entries/"):
-            return True
         return (
-            norm.endswith(".conf")
+            path.endswith(".conf")
             and bool(re.search(r"(?m)^\s*linux\s", text))
             and bool(re.search(r"(?m)^\s*(title|options|version)\s", text))
         )

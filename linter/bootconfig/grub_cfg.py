@@ -154,9 +154,6 @@ class GrubCfgFrontend:
     kind = "grub-cfg"
 
     def detect(self, path: str, text: str) -> bool:
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
-        if name == "grub.cfg":
-            return True
         return "menuentry " in text and ("linux" in text or "blscfg" in text)
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:

@@ -98,9 +98,6 @@ class GrubDefaultFrontend:
     kind = "grub-default"
 
     def detect(self, path: str, text: str) -> bool:
-        norm = path.replace("\\", "/")
-        if norm.endswith("default/grub") or ("/default/grub.d/" in norm and norm.endswith(".cfg")):
-            return True
         return "GRUB_CMDLINE_LINUX" in text and "menuentry" not in text
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:

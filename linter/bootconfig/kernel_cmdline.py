@@ -18,7 +18,7 @@ class KernelCmdlineFrontend:
     kind = "kernel-cmdline"
 
     def detect(self, path: str, text: str) -> bool:
-        return path.replace("\\", "/").endswith("kernel/cmdline")
+        return False  # nothing in it marks it: known by its name only
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:
         entries = []
@@ -54,10 +54,7 @@ class ProcCmdlineFrontend:
     kind = "proc-cmdline"
 
     def detect(self, path: str, text: str) -> bool:
-        name = path.replace("\\", "/")
-        return name.endswith("proc/cmdline") or (
-            text.count("\n") <= 1 and text.startswith("BOOT_IMAGE=")
-        )
+        return text.count("\n") <= 1 and text.startswith("BOOT_IMAGE=")
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:
         entries = []

@@ -59,7 +59,7 @@ def detect_kind(path: str, text: str) -> str | None:
         return "bls"
     if name.lower().endswith(".efi"):
         return "uki"
-    if name.startswith(("initrd", "initramfs")) or name.endswith(".bconf"):
+    if name.startswith(("initrd", "initramfs")) or name.endswith(".bconf") or name == "bootconfig":
         return "bootconfig"
     for f in FRONTENDS:
         if f.detect(norm, text):

@@ -89,7 +89,7 @@ class UkiFrontend:
     kind = "uki"
 
     def detect(self, path: str, text: str) -> bool:
-        return path.lower().endswith(".efi") and text.startswith("MZ")
+        return False  # known by its name only: a kernel with an EFI stub starts with "MZ" too
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:
         pieces: list[Traced] = []

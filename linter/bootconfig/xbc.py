@@ -306,9 +306,6 @@ class BootconfigFrontend:
     kind = "bootconfig"
 
     def detect(self, path: str, text: str) -> bool:
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
-        if name.endswith(".bconf") or name == "bootconfig":
-            return True
         return MAGIC.decode() in text[-len(MAGIC) - 3 :]
 
     def parse(self, sources: Sequence[Source], context: Context) -> BootConfig:
