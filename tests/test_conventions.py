@@ -138,6 +138,9 @@ def test_a_baseline_fails_only_on_new_findings(fleet: Path) -> None:
     assert f"{total} finding(s) recorded" in p.stderr
     assert len(json.loads(base.read_text())["findings"]) == total
     assert run(str(inv), "--baseline", str(base), "-q", cwd=fleet).returncode == 0
+    # the report's "clean" hosts say nothing of what the baseline hid: stderr does
+    p = run(str(inv), "--baseline", str(base), cwd=fleet)
+    assert p.returncode == 0 and f"{total} finding(s) of {base} not reported" in p.stderr
     # lines moved (a comment block on top, blank lines): the fingerprints hold
     text = inv.read_text()
     inv.write_text("# moved\n# down\n\n" + text.replace("\n  children:", "\n\n  children:", 1))

@@ -149,8 +149,13 @@ def run(args: argparse.Namespace) -> int:
     if known is not None:
         from memmap_lint.engine.baseline import apply_baseline
 
-        done.results = apply_baseline(done.results, known)[0]
+        done.results, left_out = apply_baseline(done.results, known)
         done.shown = apply_baseline(done.shown, known)[0]
+        if left_out and not args.quiet:  # the report counts hosts clean without them
+            print(
+                f"memmap-lint: {left_out} finding(s) of {args.baseline} not reported",
+                file=sys.stderr,
+            )
     if not args.diff or args.output:
         progress.stage("writing the report", None)
         # boot files: a line per finding, as editors and pre-commit show linters' output; an
