@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 from memmap_lint.inventory.textpos import LineIndex
@@ -38,3 +40,29 @@ def test_dotted_values_are_text_as_literal_eval_says() -> None:
             if expected is ...:
                 expected = "..."
             assert parse_value(text) == expected, text
+
+
+class _Count:
+    """Counts the host entries a reader reports (the progress line's one call)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def advance(self) -> None:
+        self.n += 1
+
+
+def test_ini_and_json_inventories_report_progress(tmp_path: Path) -> None:
+    from typing import Any
+
+    from memmap_lint.inventory.load import load_inventory
+
+    ini = tmp_path / "hosts.ini"
+    ini.write_text("[web]\nweb[01:03]\n[db]\ndb01\n")
+    js = tmp_path / "list.json"
+    js.write_text('{"_meta": {"hostvars": {}}, "web": {"hosts": ["a", "b"]}}')
+    for path, hosts in ((ini, 4), (js, 2)):
+        count = _Count()
+        progress: Any = count
+        assert len(load_inventory(path, progress).hosts) == hosts
+        assert count.n == hosts

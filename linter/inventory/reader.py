@@ -82,7 +82,10 @@ class Reader:
         return out
 
     def add_host(self, group: Group, host: str) -> None:
-        """List ``host`` in ``group`` unless it is there already (in O(1))."""
+        """List ``host`` in ``group`` unless it is there already (in O(1)); one host entry read
+        (``progress``), whatever the format."""
+        if self.progress is not None:
+            self.progress.advance()
         members = self._members.get(group.name)
         if members is None:
             members = self._members[group.name] = set(group.hosts)
@@ -165,8 +168,6 @@ class Reader:
             self.host_pos.setdefault(host, kpos)
             defs = self.read_vars(hnode, path, f"{where}.{host}")
             self.host_vars.setdefault(host, {}).update(defs)
-            if self.progress is not None:
-                self.progress.advance()
 
     def read_text(self, path: Path, label: str) -> str | None:
         """The text of an inventory or vars file (``fileio``'s caps and checks); None, with the
