@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, type_name
+from memmap_lint.kernel.e820 import is_usable, type_name
 from memmap_lint.kernel.model import Region, Simulation
 from memmap_lint.kernel.params import memmap_items
 from memmap_lint.kernel.placement import reserved_regions
@@ -61,7 +61,7 @@ def _held_there(sim: Simulation, region: Region, exactmap: bool) -> str:
     end = region.start + region.size
     if exactmap and slot < len(sim.firmware):
         old = sim.firmware[slot]
-        if old.type in (RAM, RESERVED_KERN) and old.start <= region.start and end <= old.end:
+        if is_usable(old.type) and old.start <= region.start and end <= old.end:
             return (
                 f"that slot still holds the firmware's entry {old.describe()}, which "
                 "memmap=exactmap hid by setting the count to 0"

@@ -27,6 +27,7 @@ from memmap_lint.kernel.e820 import (
     Entry,
     Table,
     coverage,
+    is_usable,
     sanitized,
     type_name,
 )
@@ -176,7 +177,7 @@ def _apply_update(boot: _Boot, item: P.MemmapItem, size: int) -> None:
             f"retypes {type_name(old)} to {type_name(new)} in "
             f"{_rng(start, size)}: {human(changed)} changed",
         )
-        if new not in (RAM, RESERVED_KERN):
+        if not is_usable(new):
             boot.reservations.append((start, size, item.param, item.text))
     elif new:
         t.range_add(start, size, new)
@@ -186,7 +187,7 @@ def _apply_update(boot: _Boot, item: P.MemmapItem, size: int) -> None:
             f"adds {_rng(start, size)} {type_name(new)} (an appended entry: it "
             "wins only where its type number is larger than what is there)",
         )
-        if new not in (RAM, RESERVED_KERN):
+        if not is_usable(new):
             boot.reservations.append((start, size, item.param, item.text))
     elif old:
         removed = t.range_remove(start, size, old, True)
@@ -262,7 +263,7 @@ def _apply_wildcard(boot: _Boot, item: P.MemmapItem, size: int) -> None:
     clashes = tuple(
         piece
         for piece in coverage(sanitized(t.slots[: t.nr_entries]), start, start + size)
-        if piece[2] not in (RAM, RESERVED_KERN)
+        if not is_usable(piece[2])
     )
     t.range_add(start, size, RESERVED)
     boot.regions.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, U64, Table
+from memmap_lint.kernel.e820 import U64, Table, is_usable
 
 E820_MAX_MAPS = 8
 E820_MAP_NAME_SIZE = 16
@@ -47,7 +47,7 @@ def region(table: Table, size: int, align: int) -> Search:
         if entry is None:
             unknown = True
             continue
-        if entry.type not in (RAM, RESERVED_KERN):
+        if not is_usable(entry.type):
             continue
         start = ((entry.start + entry.size) - size) & U64
         start = align_down(start, align)
