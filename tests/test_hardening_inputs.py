@@ -158,6 +158,10 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
     "boot file is a FIFO with no writer": (
         {}, ["fifo.cfg", "--kind", "grub-cfg"], "fifo.cfg: MM505 cannot read boot config: no data",
     ),
+    "INI with a byte order mark": (
+        {"h.ini": b"\xef\xbb\xbf[db]\nh1 e820=cap.txt\n"}, ["h.ini"],
+        "h.ini:1:1: MM604 a UTF-8 byte order mark starts the file",
+    ),
 }  # fmt: skip
 
 

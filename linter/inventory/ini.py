@@ -90,6 +90,11 @@ def safe_group_name(name: str) -> str:
 
 def decode(data: bytes) -> list[str] | LintError:
     """The lines of an INI file as Ansible reads them (non-UTF-8 allowed in comment lines)."""
+    if data.startswith(b"\xef\xbb\xbf"):  # Ansible would read U+FEFF as part of the first line
+        return LintError(
+            "MM604", "a UTF-8 byte order mark starts the file: Ansible would read it as part of "
+            "the first line; save the file without it", None, 1, 1,
+        )  # fmt: skip
     try:
         return data.decode("utf-8").splitlines()
     except UnicodeDecodeError:
