@@ -341,3 +341,12 @@ def test_bls_fixes_in_rounds(tmp_path: Path) -> None:
         " quiet reserve_mem=12M:4096:oops reserve_mem=8M:4096:pstore_oops_buf"
         " ramoops.mem_name=pstore_oops_buf"
     )
+
+
+def test_a_file_fix_cannot_read_is_one_error(tmp_path: Path) -> None:
+    """The fixer and the linter both read it: the error is printed once (it came twice)."""
+    (tmp_path / "entries").mkdir()
+    for flag in ("--fix", "--diff"):
+        p = cli(flag, "--kind", "bls", "entries", cwd=tmp_path)
+        assert p.returncode == 2
+        assert p.stderr.splitlines() == ["entries: MM505 directory holds no BLS *.conf entries"]

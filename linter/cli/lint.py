@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         linter = make_linter(args.paths, options)
         fix_errors = apply_fixes(args, linter)
     done = run_pipeline(args.paths, options, progress, linter)
-    done.errors[:0] = fix_errors
+    seen = {str(e) for e in done.errors}  # a file the fixer could not read, the linter neither
+    done.errors[:0] = [e for e in fix_errors if str(e) not in seen]
     progress.close()
     for err in done.errors:
         print(str(err), file=sys.stderr)
