@@ -169,3 +169,14 @@ def test_hostile_host_names_escaped_in_every_renderer() -> None:
     for rendered in ("".join(render_text(results)), "".join(render_github(results))):
         assert not any(c in rendered for c in "\x01\x1b\u202e\udcff")
         assert "\\x1b" in rendered
+
+
+def test_a_reader_that_leaves_gets_no_error_line(tmp_path: Path) -> None:
+    """``memmap-lint INVENTORY | head -1``: the reader is gone; no MM002 line on stderr."""
+    inventory = Path(__file__).resolve().parent.parent / "inventory" / "prod.yaml"
+    cmd = [sys.executable, "-m", "memmap_lint.cli.main", str(inventory), "--format", "concise"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the report is written: every write meets EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2 and err == ""

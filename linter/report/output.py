@@ -26,6 +26,8 @@ def write_stdout(chunks: Iterable[str]) -> None:
         # nothing more can reach the broken stream: later flushes at exit go to /dev/null
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(exc, BrokenPipeError):
+            raise  # the reader left (`| head`): cli.main exits quietly, as other tools do
         raise write_error("standard output", exc) from None
 
 
