@@ -15,7 +15,7 @@ Why it matters:
     handles ``*``, so the piece falls into the bare ``memmap=nn`` branch, which calls
     ``e820__range_remove(nn, ULLONG_MAX - nn, E820_TYPE_RAM, 1)``: every byte of RAM at or above
     physical address ``nn`` is removed. ``memmap=12M*4096:oops`` leaves the machine with less
-    than 12 MiB of RAM; it does not boot (arch/x86/kernel/e820.c; reference section 7.3).
+    than 12 MiB of RAM; it does not boot (arch/x86/kernel/e820.c ``parse_memmap_one``).
 
 Example:
     ``memmap=12M*4096:oops ramoops.mem_name=oops`` booted on Debian's 6.1 kernel.

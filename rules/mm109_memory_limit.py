@@ -18,7 +18,8 @@ Why it matters:
     byte of RAM at or above physical address nn is gone, silently (the ``-EINVAL`` for the
     trailing text is discarded). ``mem=nn`` does the same (x86 ``parse_memopt()``): it is an
     address limit, not an amount, so holes below nn count. Below 16 MiB (where the kernel image is
-    loaded) the machine is expected not to boot (arch/x86/kernel/e820.c; arch/x86/kernel/e820.c parse_memmap_one(); arch/x86/kernel/e820.c parse_memopt(); GRUB grub-core/script/yylex.l, execute.c; GRUB util/grub-mkconfig.in run by dash).
+    loaded) the machine is expected not to boot (arch/x86/kernel/e820.c ``parse_memmap_one()``,
+    ``parse_memopt()``).
 
 Example:
     ``GRUB_CMDLINE_LINUX="memmap=4G$12G"`` reaches the kernel as ``memmap=4G2G``: all RAM above

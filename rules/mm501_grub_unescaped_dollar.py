@@ -10,9 +10,10 @@ Why it matters:
     copies the value verbatim into grub.cfg, and GRUB's lexer expands ``$12`` inside the menu
     entry (positional parameters are empty, ``$1`` is the title; double quotes do not protect
     ``$``). ``memmap=4G$12G`` reaches the kernel as ``memmap=4GG``, which the kernel reads as the
-    bare form: every byte of RAM above 4 GiB is removed (GRUB grub-core/script/yylex.l, execute.c; GRUB util/grub-mkconfig.in run by dash; arch/x86/kernel/e820.c parse_memmap_one()). Newer rhboot
-    blscfg builds run ``expand_val`` on BLS ``options`` (and on ``$kernelopts``'s value), which
-    has no escape at all (GRUB blscfg expand_val(), grub-core/lib/envblk.c).
+    bare form: every byte of RAM above 4 GiB is removed (GRUB util/grub-mkconfig.in run by dash,
+    grub-core/script/yylex.l, execute.c; arch/x86/kernel/e820.c ``parse_memmap_one()``). Newer
+    rhboot blscfg builds run ``expand_val`` on BLS ``options`` (and on ``$kernelopts``'s value),
+    which has no escape at all (grub-core/commands/blscfg.c ``expand_val()``).
 
 Example:
     ``GRUB_CMDLINE_LINUX="memmap=4G\\$12G"`` (the usual advice) puts ``memmap=4G$12G`` in
@@ -68,7 +69,8 @@ def _advice(lost: LostDollar) -> str:
         )
     return (
         "No escape works here: blscfg's expand_val keeps a backslash and still consumes the "
-        "$NAME (GRUB blscfg expand_val(), grub-core/lib/envblk.c); which RHEL/Fedora releases ship expand_val is not confirmed."
+        "$NAME (grub-core/commands/blscfg.c); which RHEL/Fedora releases ship expand_val is "
+        "not confirmed."
     )
 
 

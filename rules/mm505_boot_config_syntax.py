@@ -12,8 +12,8 @@ Why it matters:
     A syntax error in /etc/default/grub makes grub-mkconfig fail, and grub-mkconfig refuses to
     install a grub.cfg that grub-script-check rejects: the old grub.cfg stays, with the old
     command line, while the file says otherwise (GRUB util/grub-mkconfig.in,
-    util/grub.d/10_linux.in; GRUB grub-core/script/yylex.l, execute.c; GRUB blscfg expand_val(),
-    grub-core/lib/envblk.c). A BLS line without a value makes blscfg ignore the keys after it.
+    util/grub.d/10_linux.in, grub-core/script/yylex.l, execute.c; grub-core/commands/blscfg.c).
+    A BLS line without a value makes blscfg ignore the keys after it.
     A line break inside a ``GRUB_CMDLINE_*`` value reaches grub.cfg as it is (10_linux echoes
     the value into the ``linux`` line), ends the ``linux`` command there, and GRUB runs the rest
     as a command of its own ("can't find command"): the kernel never gets those parameters.

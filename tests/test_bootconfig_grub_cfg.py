@@ -1,7 +1,7 @@
 """grub.cfg: GRUB's lexer and expansion, the loader command line, menus and the default entry.
 
-Expectations: GRUB grub-core/script/yylex.l, execute.c (grub-emu 2.06-13+deb12u2 table), 6.4
-(grub_create_loader_cmdline), GRUB sources named per test, and grub-script-check where
+Expectations: GRUB grub-core/script/yylex.l, execute.c (grub-emu 2.06-13+deb12u2 table),
+grub-core/lib/cmdline.c (grub_create_loader_cmdline), GRUB sources named per test, and grub-script-check where
 installed (marker ``grub``).
 """
 

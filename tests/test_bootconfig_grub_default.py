@@ -1,7 +1,7 @@
 """/etc/default/grub through dash, the 10_linux here-doc, GRUB's lexer and the x86 loader.
 
 Expectations: GRUB util/grub-mkconfig.in run by dash (table observed with dash + the real here-doc flow) and
-6.2 (grub-emu 2.06-13+deb12u2), and a real ``dash`` run where it is installed.
+grub-emu 2.06-13+deb12u2, and a real ``dash`` run where it is installed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``memmap-lint PATH`` on boot files, end to end (a real process each time).
 
-Expectations: GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in-6.3 (grub-mkconfig, GRUB lexer, dash escaping), 6.5 (BLS); fixture
+Expectations: GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in (grub-mkconfig, GRUB lexer, dash escaping), blscfg (BLS); fixture
 files under tests/fixtures/bootlint and tests/fixtures/boot.
 """
 

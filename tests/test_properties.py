@@ -8,7 +8,7 @@ test.
   neighbours of one type merge unless the type is PRAM (12) or SOFT_RESERVED (0xefffffff), which
   split at every change point (``e820_nomerge()`` is tested at each point); the output stops at
   ``max_entries``.
-- ``model_memparse``/``model_kstrtoull``: reference section 1 (base detection with the "hex digit
+- ``model_memparse``/``model_kstrtoull``: lib/cmdline.c ``memparse``, lib/kstrtox.c (base detection with the "hex digit
   after 0x" rule, octal on a leading 0, ASCII digits only, wrap modulo 2**64, one K/M/G/T/P/E
   suffix, ``kstrtoull`` with '+', one '\\n', ERANGE, EINVAL).
 - ``model_next_arg``: lib/cmdline.c ``next_arg()`` and kernel/params.c ``parse_args()``

@@ -15,7 +15,7 @@ from memmap_lint.kernel.sizes import U64, human, kernel_size, kstrtoull, mempars
 
 G = 1 << 30
 
-# Reference section 1, the memparse table, row for row: (input, value, index where parsing stops).
+# lib/cmdline.c memparse() (simple_strtoull, then one suffix), row for row: (input, value, index where parsing stops).
 REFERENCE_TABLE = [
     ("4G", 4 * G, 2),
     ("4g", 4 * G, 2),
@@ -67,8 +67,8 @@ def test_memparse_base_detection(text: str, value: int, end: int, base: int) -> 
 
 
 def test_hex_digits_swallow_suffix_letters() -> None:
-    # Reference section 1: "Hex digits win over suffixes: 0x1E = 30 (the E is a digit), but
-    # 0x10G = 16 GiB".
+    # lib/cmdline.c memparse(): simple_strtoull takes every hex digit first, so 0x1E = 30 (the E
+    # is a digit), but 0x10G = 16 GiB.
     assert memparse("0x1E").value == 30
     assert memparse("0x1E").suffix == ""
     assert memparse("0x1e").value == 30

@@ -6,7 +6,7 @@ separator or nothing after it ends the file. ``create_entry`` turns an entry int
 ``linux ($root)<linux> <options>`` with the title as the menu entry's ``$1``, and GRUB's lexer
 runs it at boot, so ``options $kernelopts`` takes ``kernelopts`` from grubenv (RHEL 8). Newer
 builds (commit 770e0757) first pass ``options`` through ``expand_val``, which replaces every
-``$NAME`` (``[A-Za-z0-9_]*``) with its value and knows no escape (GRUB blscfg expand_val(), grub-core/lib/envblk.c).
+``$NAME`` (``[A-Za-z0-9_]*``) with its value and knows no escape.
 Entries are sorted by ``version`` (rpm-style ``vercmp``) and listed newest first.
 """
 

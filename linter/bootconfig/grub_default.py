@@ -6,7 +6,8 @@ grub.d/*.cfg in glob order; /etc/grub.d/10_linux then writes, through an unquote
 normal entries and ``... ro single ${GRUB_CMDLINE_LINUX}`` for the recovery entry (unless
 ``GRUB_DISABLE_RECOVERY`` is exactly ``true``), and 00_header writes ``set
 default="${GRUB_DEFAULT}"``. The generated grub.cfg text is then run through the GRUB model, so
-the command line is what the kernel receives (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in-6.4; Debian GRUB 2.06).
+the command line is what the kernel receives (GRUB util/grub-mkconfig.in,
+util/grub.d/10_linux.in and grub-core/lib/cmdline.c; Debian GRUB 2.06).
 """
 
 from __future__ import annotations

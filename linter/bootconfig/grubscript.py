@@ -5,7 +5,8 @@ Modelled on GRUB's ``grub-core/script/yylex.l`` (word grammar, SPLIT/DQUOTE/SQUO
 ``wildcard_escape``/``wildcard_unescape``), ``grub-core/script/argv.c`` (splitting of unquoted
 variable values on `` \\t\\r\\n``), ``grub-core/normal/menu.c`` (entries run in a new scope whose
 positional parameters are the entry's non-option arguments; default entry lookup) and
-``grub-core/lib/cmdline.c`` (``grub_create_loader_cmdline``). GRUB grub-core/script/yylex.l, execute.c; GRUB grub-core/lib/cmdline.c grub_create_loader_cmdline(). Every character keeps the file position that produced it.
+``grub-core/lib/cmdline.c`` (``grub_create_loader_cmdline``). Every character keeps the file
+position that produced it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ _GRUB_SPACE = frozenset(" \t\r\n")
 
 #: ``BOOT_IMAGE=`` prefix of the x86 linux loaders (``LINUX_IMAGE`` in loader/i386/linux.c).
 LINUX_IMAGE = "BOOT_IMAGE="
-#: x86 ``cmdline_size`` from the bzImage header: COMMAND_LINE_SIZE - 1 (arch/x86/include/asm/setup.h COMMAND_LINE_SIZE).
+#: x86 ``cmdline_size`` from the bzImage header: COMMAND_LINE_SIZE - 1
+#: (arch/x86/include/asm/setup.h).
 CMDLINE_SIZE = 2047
 LINUX_COMMANDS = frozenset({"linux", "linuxefi", "linux16"})
 

@@ -12,8 +12,8 @@ _WS = " \t\n\r\v\f"
 
 class KernelCmdlineFrontend:
     """``/etc/kernel/cmdline``: kernel-install squeezes whitespace (``tr -s "$IFS" ' '``) and
-    writes the result as the entry's ``options``; systemd-boot passes it unchanged
-    (GRUB blscfg expand_val(), grub-core/lib/envblk.c)."""
+    writes the result as the entry's ``options``; systemd-boot passes it unchanged (systemd
+    src/kernel-install/90-loaderentry.install)."""
 
     kind = "kernel-cmdline"
 

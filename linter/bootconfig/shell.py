@@ -4,7 +4,8 @@ Models dash's quoting and expansion for assignment words (no field splitting, no
 backslash outside quotes, single quotes, double quotes (where only ``\\$ \\` \\" \\\\ \\newline``
 are escapes), ``$NAME``, ``${NAME}`` and ``${NAME-word}``-style forms, single-digit positional
 parameters (``$12`` is ``${1}2``), comments and line continuations. Positional parameters are
-empty: grub-mkconfig's option loop has shifted them all away (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in; GRUB util/grub-mkconfig.in run by dash).
+empty: grub-mkconfig's option loop has shifted them all away (GRUB util/grub-mkconfig.in, run
+by dash; util/grub.d/10_linux.in).
 Command substitution is not run: it expands to nothing, with a note.
 """
 

@@ -1,7 +1,7 @@
 """The seed RFC's wildcard: ``e820__region()`` and the name table, bug for bug.
 
 Source: "[POC][RFC][PATCH 1/2] mm/x86: Add wildcard * option as memmap=nn*align:name"
-(Steven Rostedt, 2024-04-09); reference section 7.
+(Steven Rostedt, 2024-04-09), arch/x86/kernel/e820.c as it patches it.
 """
 
 from __future__ import annotations
