@@ -162,6 +162,11 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         {"h.ini": b"\xef\xbb\xbf[db]\nh1 e820=cap.txt\n"}, ["h.ini"],
         "h.ini:1:1: MM604 a UTF-8 byte order mark starts the file",
     ),
+    "inline disable of an unknown rule": (
+        {"grub": 'GRUB_CMDLINE_LINUX="ro" # memmap-lint: disable=MM105,unused-regoin\n'},
+        ["grub", "--kind", "grub-default"],
+        "grub:1:54: MM505 disable=unused-regoin: no such rule; did you mean 'unused-region'?",
+    ),
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Values of the inventory variables memmap-lint owns that name something it does not know.
+"""Values of the inventory variables memmap-lint owns, and inline disables, that name something
+it does not know.
 
 A typo there would pass silently: ``kernel_features: [memmap-wilcard]`` makes the host a stock
 kernel, ``memmap_lint_ignore: [MM999]`` ignores nothing. Each unknown value is MM604 at the
@@ -10,7 +11,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 
+from memmap_lint.engine.hostinput import HostInput
 from memmap_lint.engine.registry import load_rules, matches
+from memmap_lint.engine.suppress import directive_words
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.kernel.consumers import RAMOOPS_BUILTIN_FEATURE
@@ -31,6 +34,31 @@ def known_rules(selected: Sequence[Rule]) -> list[Rule]:
     rules = {r.code: r for r in load_rules()}
     rules.update((r.code, r) for r in selected)
     return list(rules.values())
+
+
+def unknown_directives(inputs: Sequence[HostInput], selected: Sequence[Rule]) -> list[LintError]:
+    """MM505 for each word of a ``# memmap-lint: disable=`` directive in the boot files of
+    ``inputs`` that names no rule (the rules are loaded only when a directive exists)."""
+    texts = {p: t for i in inputs if i.boot is not None for p, t in i.boot.sources.items()}
+    texts = {p: t for p, t in texts.items() if "memmap-lint" in t}
+    if not texts:
+        return []
+    rules = known_rules(selected)
+    names = [r.code for r in rules] + [r.name for r in rules] + ["all"]
+    errors: list[LintError] = []
+    for path, text in texts.items():
+        for line, column, word in directive_words(text):
+            if word.upper() not in names and word not in names:
+                errors.append(
+                    LintError(
+                        "MM505",
+                        f"disable={word}: no such rule" + _hint(word, names),
+                        path,
+                        line,
+                        column,
+                    )
+                )
+    return errors
 
 
 def unknown_values(hosts: Sequence[Host], rules: Sequence[Rule]) -> list[LintError]:

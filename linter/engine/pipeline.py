@@ -24,7 +24,7 @@ from memmap_lint.engine.inventory_input import collect_inputs
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.options import rule_options
 from memmap_lint.engine.override import Override, overridden
-from memmap_lint.engine.owned import known_rules, unknown_values
+from memmap_lint.engine.owned import known_rules, unknown_directives, unknown_values
 from memmap_lint.engine.postprocess import grouped, postprocess
 from memmap_lint.engine.registry import load_rules, select, superseding
 from memmap_lint.engine.results import HostResult
@@ -174,6 +174,7 @@ def run(
         except LintError as exc:
             out.errors.append(exc.located(label))
             continue
+        out.errors.extend(unknown_directives(inputs, linter.rules))
         results = check(linter, inputs)
         out.results.extend(results)
         out.shown.extend(grouped(inputs, results))
@@ -207,6 +208,7 @@ def run(
         inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
         out.errors.extend(bad)
         out.errors.extend(unknown_values(hosts, known_rules(linter.rules)))
+        out.errors.extend(unknown_directives(inputs, linter.rules))
         try:
             inputs = overridden(inputs, options.override)
         except LintError as exc:

@@ -7,8 +7,21 @@ rules (codes or slugs; ``all`` silences every rule) for findings located on that
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _DIRECTIVE = re.compile(r"#\s*memmap-lint:\s*disable\s*=\s*([A-Za-z0-9_,\s-]+)")
+
+
+def directive_words(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every rule word of every directive in ``text``: (line, column, word), 1-based."""
+    for m in _DIRECTIVE.finditer(text):
+        start = m.start(1)
+        for item in re.finditer(r"[^,]+", m.group(1)):
+            word = item.group().strip().split()[0] if item.group().strip() else ""
+            if word:
+                at = start + item.start() + item.group().index(word)
+                line = text.count("\n", 0, at) + 1
+                yield line, at - (text.rfind("\n", 0, at) + 1) + 1, word
 
 
 def suppressed_codes(line: str) -> set[str]:
