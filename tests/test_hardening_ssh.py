@@ -78,6 +78,25 @@ def test_explicit_missing_ssh_config_is_an_error(tmp_path: Path) -> None:
     assert (err.value.line, err.value.column) == (2, 11)
 
 
+def test_default_ssh_config_behind_a_closed_directory_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HOME of another user (``sudo -u`` keeping HOME): checking ``~/.ssh/config`` fails with
+    EACCES, which once escaped as a traceback; it is MM601 naming the file."""
+    from memmap_lint.collect.defaults import DEFAULT_SSH_CONFIG
+
+    def denied(*args: object, **kwargs: object) -> bool:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(Path, "exists", denied)  # what EACCES on ~/.ssh does, as root
+    monkeypatch.setattr(os, "open", denied)
+    with pytest.raises(LintError) as info:
+        load_ssh_config(DEFAULT_SSH_CONFIG)
+    assert info.value.code == "MM601" and "Permission denied" in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / ".ssh" / "config"))
+
+
 def test_collect_refuses_hostile_inventory_end_to_end(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     home = tmp_path / "home"

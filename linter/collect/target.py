@@ -106,7 +106,11 @@ def load_ssh_config(path: str | None) -> paramiko.SSHConfig:
     if path is None:
         return paramiko.SSHConfig()
     expanded = Path(os.path.expanduser(path))
-    if path == DEFAULT_SSH_CONFIG and not expanded.exists():
+    try:
+        missing = path == DEFAULT_SSH_CONFIG and not expanded.exists()
+    except OSError:  # ~/.ssh not searchable (HOME of another user): read_text says why, MM601
+        missing = False
+    if missing:
         return paramiko.SSHConfig()
     text = read_text(expanded, "ssh-config", "MM601")
     try:
