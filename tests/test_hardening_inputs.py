@@ -71,6 +71,10 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         {"inv.yaml": HOST.replace("cap.txt", "a" * 300)}, ["inv.yaml"],
         "inv.yaml:4:13: MM602 host h1: e820 (" + "a" * 300 + "): cannot read the capture: File",
     ),
+    "e820 path of 100k characters": (
+        {"inv.yaml": HOST.replace("cap.txt", "a" * 100_000)}, ["inv.yaml"],
+        "inv.yaml:4:13: MM602 host h1: e820 (" + "a" * 80 + "... (100000 characters)): cannot",
+    ),
     "e820 is /dev/zero": (
         {}, ["simulate", "--e820", "/dev/zero", "--cmdline", "ro"],
         "/dev/zero: MM602 cannot read the capture: larger than the capture size cap",
