@@ -99,11 +99,9 @@ def sources_of(host: Host, captures: CaptureCache) -> Sources:
         except LintError as exc:
             if exc.path and exc.path != e820.pos.path and exc.line is not None:
                 raise  # a problem inside the capture: its own file, line and column
-            named = (
-                exc.path
-                if len(exc.path or "") <= 4096  # PATH_MAX: a longer one is no path
-                else f"{exc.path[:80]}... ({len(exc.path)} characters)"
-            )
+            named = exc.path or ""
+            if len(named) > 4096:  # PATH_MAX: a longer one is no path
+                named = f"{named[:80]}... ({len(named)} characters)"
             where = f" ({named})" if exc.path and exc.path != e820.pos.path else ""
             raise LintError(
                 exc.code,
