@@ -18,9 +18,10 @@ Why it matters:
     ``parse_memmap_opt()`` discards every return code, and the add forms act before they look at
     what follows the address, so the kernel prints nothing: ``memmap=100M$4G;2M$1G`` reserves the
     first range and silently drops ``;2M$1G``; ``memmap=1G%4G-1+2K`` is refused before it does
-    anything. ``mem`` without a value and ``mem=nopentium`` only print ``Malformed early option``
-    / ``mem=nopentium ignored!``. ``reserve_mem()`` fails with ``-EINVAL`` and, up to at least
-    6.12, prints nothing (arch/x86/kernel/e820.c, mm/memblock.c; reference sections 3.5, 3.6, 4.2).
+    anything. ``mem`` without a value and ``mem=nopentium`` only print ``Malformed early option`` /
+    ``mem=nopentium ignored!``. ``reserve_mem()`` fails with ``-EINVAL`` and, up to at least 6.12,
+    prints nothing (arch/x86/kernel/e820.c ``parse_memmap_one()``, ``parse_memopt()``; mm/memblock.c
+    ``reserve_mem()``).
 
 Example:
     ``memmap=100M$0x100000000;2M$0x7000000`` (a ``;`` where a ``,`` was meant),

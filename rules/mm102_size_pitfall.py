@@ -15,9 +15,9 @@ What it finds:
 
 Why it matters:
     The kernel never rejects a number: ``memparse()`` reads what it can and the caller carries on
-    with the rest (lib/cmdline.c ``memparse``, lib/vsprintf.c ``simple_strtoull``). ``memmap=64M$1.5G``
-    reserves 64 MiB at address 1; ``memmap=12M$010G`` reserves at 8 GiB instead of 10 GiB;
-    ``reserve_mem=12MB:4096:oops`` is refused because ``B`` stands where ``:`` must;
+    with the rest (lib/cmdline.c ``memparse``, lib/vsprintf.c ``simple_strtoull``).
+    ``memmap=64M$1.5G`` reserves 64 MiB at address 1; ``memmap=12M$010G`` reserves at 8 GiB instead
+    of 10 GiB; ``reserve_mem=12MB:4096:oops`` is refused because ``B`` stands where ``:`` must;
     ``memmap=1G%4G-1+0x100000002`` converts RAM to type 2, not to a 33-bit type.
 
 Example:

@@ -6,15 +6,16 @@ What it finds:
     digits (``memmap=K$1G``).
 
     Ownership: MM103 owns ``memmap=0$...``; MM101 owns pieces with nothing readable; a zero that
-    comes from a misread number (``08M``, ``16E``) is MM102's; ``memmap=0`` alone is the memory-limit
-    branch with limit 0 (every byte of RAM removed) and is MM109's.
+    comes from a misread number (``08M``, ``16E``) is MM102's; ``memmap=0`` alone is the
+    memory-limit branch with limit 0 (every byte of RAM removed) and is MM109's.
 
 Why it matters:
     ``e820__range_add()`` appends an entry of size 0, which the sanitize drops: nothing is reserved,
     but the map is marked user-defined. The RFC records the name with size 0, and ``memmap_named()``
     skips zero-size entries, so no consumer finds it. ``reserve_mem()`` returns ``-EINVAL`` for size
     0 (silently up to at least 6.12); ``parse_memopt()`` refuses ``mem=0`` (``Malformed early option
-    'mem'``). (arch/x86/kernel/e820.c, mm/memblock.c; reference sections 3.3, 3.6, 4.2, 7.2.)
+    'mem'``). (arch/x86/kernel/e820.c, mm/memblock.c ``reserve_mem()``, the RFC patch's
+    ``e820__region()``.)
 
 Example:
     ``memmap=0$0x100000000``, ``reserve_mem=0:4096:oops``.

@@ -1,9 +1,10 @@
 """An alignment of 0, not a power of two, or below a page.
 
 What it finds:
-    The alignment of the RFC wildcard ``memmap=nn*align:name`` and of ``reserve_mem=size:align:name``
-    when it is 0, not a power of two, or below 4 KiB (for ``reserve_mem`` anything below 64 becomes
-    64, so the region is only guaranteed 64-byte alignment).
+    The alignment of the RFC wildcard ``memmap=nn*align:name`` and of
+    ``reserve_mem=size:align:name`` when it is 0, not a power of two, or below 4 KiB (for
+    ``reserve_mem`` anything below 64 becomes 64, so the region is only guaranteed 64-byte
+    alignment).
 
     Ownership: an alignment misread by a pitfall (``08K``, ``4KB``) is MM102's.
 

@@ -6,10 +6,11 @@ What it finds:
     nothing says otherwise, the host is taken as stock (< 6.11) and the message says so.
 
 Why it matters:
-    ``reserve_mem=`` came with commit 1e4c64b71c9b in v6.11 (mm/memblock.c). An older kernel
-    has no handler for it: ``unknown_bootoption()`` passes it to init's environment and lists it
-    in ``Unknown kernel command line parameters``. Nothing is reserved, and a consumer such as
-    ``ramoops.mem_name=`` finds nothing (reference sections 2.3 and 4.1).
+    ``reserve_mem=`` came with commit 1e4c64b71c9b in v6.11 (mm/memblock.c). An older kernel has no
+    handler for it: ``unknown_bootoption()`` passes it to init's environment and lists it in
+    ``Unknown kernel command line parameters``. Nothing is reserved, and a consumer such as
+    ``ramoops.mem_name=`` finds nothing (init/main.c ``unknown_bootoption()``; mm/memblock.c
+    ``reserve_mem()``).
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=oops`` booted on Debian's 6.1 kernel.

@@ -9,8 +9,9 @@ Why it matters:
     (kernel/params.c, init/main.c); ``parse_early_param()`` stops there too, so ``memmap=`` and
     ``mem=`` never edit the e820 map and ``reserve_mem=`` reserves nothing. The EFI stub looks for
     ``mem=``/``memmap=`` with ``strstr`` and does not stop at ``--``, so on EFI boots such a
-    parameter still turns physical KASLR off while doing nothing else (reference sections 2.2,
-    2.3 and 3.9). Whether modprobe applies ``ramoops.*`` options found after ``--`` in
+    parameter still turns physical KASLR off while doing nothing else (kernel/params.c
+    ``parse_args()``, init/main.c ``start_kernel()``, drivers/firmware/efi/libstub/x86-stub.c
+    ``parse_options()``). Whether modprobe applies ``ramoops.*`` options found after ``--`` in
     ``/proc/cmdline`` for a modular ramoops is not confirmed.
 
 Example:

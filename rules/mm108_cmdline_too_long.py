@@ -16,7 +16,7 @@ Why it matters:
     (grub-core/loader/i386/linux.c, grub-core/lib/cmdline.c). The kernel copies 2048 bytes and
     parses at most 2047 (``strscpy`` into ``COMMAND_LINE_SIZE``; arch/x86/include/asm/setup.h).
     A reservation at the end of a long line is simply never seen; a cut one reads a different
-    number (reference sections 2.4 and 6.4).
+    number (init/main.c ``setup_command_line()``; GRUB grub-core/lib/cmdline.c).
 
 Example:
     A 2100-byte line that ends in ``memmap=12M$0x100000000 ramoops.mem_address=0x100000000``.

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.cmdline import Param
+from memmap_lint.kernel.kaslr import LOAD_PHYSICAL_ADDR
 from memmap_lint.kernel.misread import pitfall, unit_only
 from memmap_lint.kernel.model import RFC
 from memmap_lint.kernel.params import MemmapItem, read_mem
@@ -47,9 +48,6 @@ CODE = "MM109"
 NAME = "memory-limit"
 SEVERITY = "warning"
 NEEDS_E820 = False
-
-#: ``LOAD_PHYSICAL_ADDR`` with Debian's ``CONFIG_PHYSICAL_START=0x1000000`` (arch/x86/kernel/e820.c parse_memmap_one()).
-KERNEL_LOAD = 16 << 20
 
 
 def check(ctx: HostContext) -> Iterator[Hit]:
@@ -103,7 +101,7 @@ def _effect(ctx: HostContext, limit: int) -> str:
 
 
 def _critical(typo: bool, limit: int) -> bool:
-    return typo or limit < KERNEL_LOAD
+    return typo or limit < LOAD_PHYSICAL_ADDR
 
 
 def _memmap(ctx: HostContext, param: Param, item: MemmapItem) -> Hit:
@@ -117,7 +115,7 @@ def _memmap(ctx: HostContext, param: Param, item: MemmapItem) -> Hit:
     shown = f"memmap={item.text}"
     boot = (
         " The machine is expected not to boot (the kernel image is loaded at 16 MiB)."
-        if limit < KERNEL_LOAD
+        if limit < LOAD_PHYSICAL_ADDR
         else ""
     )
     if typo:
@@ -145,7 +143,7 @@ def _mem(ctx: HostContext, param: Param) -> Hit | None:
         note = f"'{ignored}' after the size is ignored. "
     boot = (
         " The machine is expected not to boot (the kernel image is loaded at 16 MiB)."
-        if limit < KERNEL_LOAD
+        if limit < LOAD_PHYSICAL_ADDR
         else ""
     )
     message = (

@@ -1,14 +1,16 @@
-"""A memmap= form that stops the kernel at boot (a BUG or a panic the reference confirms).
+"""A memmap= form that stops the kernel at boot (a BUG or a panic, as recorded boots confirm).
 
 What it finds:
     - ``memmap=nn%ss-N+N``: old and new type equal (after the kernel keeps their low 32 bits), which
-      reaches ``BUG_ON(old_type == new_type)`` in ``__e820__range_update()`` (arch/x86/kernel/e820.c __e820__range_update());
-    - an added entry (``nn@ss``, ``nn$ss``, ``nn#ss``, ``nn!ss``, ``nn%ss+T``) that ends at or past 2^64,
-      and ``memmap=exactmap`` followed by fewer than two entries: ``e820__update_table()`` refuses
-      the map and ``e820__finish_early_params()`` panics with ``Invalid user supplied memory map``
-      (arch/x86/kernel/e820.c e820__update_table(); arch/x86/kernel/e820.c e820__finish_early_params()). With an e820 map the simulation decides (an RFC wildcard whose
-      arithmetic wraps is found there too); without one the command line alone does, and an
-      ``exactmap`` case that depends on the map is left out.
+      reaches ``BUG_ON(old_type == new_type)`` in ``__e820__range_update()`` (arch/x86/kernel/e820.c
+      __e820__range_update());
+    - an added entry (``nn@ss``, ``nn$ss``, ``nn#ss``, ``nn!ss``, ``nn%ss+T``) that ends at or past
+      2^64, and ``memmap=exactmap`` followed by fewer than two entries: ``e820__update_table()``
+      refuses the map and ``e820__finish_early_params()`` panics with ``Invalid user supplied memory
+      map`` (arch/x86/kernel/e820.c e820__update_table(), e820__finish_early_params()). With an e820
+      map the simulation decides (an RFC wildcard whose arithmetic wraps is found there too);
+      without one the command line alone does, and an ``exactmap`` case that depends on the map is
+      left out.
 
 Why it matters:
     All three stop the boot before a console is up; the machine does not come back without a

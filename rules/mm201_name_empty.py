@@ -10,7 +10,7 @@ Why it matters:
     the memory is still reserved, but no name is recorded, so ``memmap_named()`` never finds it:
     reserved memory nobody can use. ``reserve_mem()`` requires 1 to 15 characters with at least
     one that is not whitespace and otherwise returns ``-EINVAL``: nothing is reserved, silently up
-    to at least 6.12 (RFC patch; mm/memblock.c; mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
+    to at least 6.12 (RFC patch; mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
 
 Example:
     ``memmap=12M*4096: ramoops.mem_name=oops`` (the name was forgotten).

@@ -13,7 +13,7 @@ Why it matters:
     ``RESERVE_MEM_NAME_SIZE``, 16). The RFC's ``e820_add_mmap()`` returns ``-EINVAL``, which is
     ignored: the memory is reserved but no name is recorded, so nobody finds it. ``reserve_mem()``
     rejects the whole parameter with ``-EINVAL``: nothing is reserved, silently up to at least
-    6.12 (RFC patch; mm/memblock.c; mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
+    6.12 (RFC patch; mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
 
 Example:
     ``reserve_mem=12M:4096:pstore_oops_buffer`` (18 bytes).

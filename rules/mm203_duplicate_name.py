@@ -7,10 +7,10 @@ What it finds:
 
 Why it matters:
     The RFC records both (``e820_add_mmap()`` does not check), and ``memmap_named()`` returns the
-    first entry with a non-zero size: the later one reserves memory that nobody can find (and
-    takes one of the 8 name slots). ``reserve_mem()`` checks and returns ``-EBUSY`` for the later
-    one: nothing is reserved, silently up to at least 6.12 (RFC patch; mm/memblock.c; reference
-    4.2, 4.4 and 7.2).
+    first entry with a non-zero size: the later one reserves memory that nobody can find (and takes
+    one of the 8 name slots). ``reserve_mem()`` checks and returns ``-EBUSY`` for the later one:
+    nothing is reserved, silently up to at least 6.12 (the RFC patch's ``memmap_named()``;
+    mm/memblock.c ``reserve_mem()``).
 
 Example:
     ``reserve_mem=12M:4096:oops reserve_mem=1M:4096:oops``

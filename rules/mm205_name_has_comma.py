@@ -14,9 +14,10 @@ Why it matters:
     The cut-off rest goes through ``parse_memmap_one()``: with no number it is ignored, but a rest
     that starts with a suffix letter is read as 0 plus a suffix (``memparse`` honours a suffix
     without digits), and what follows sends it to the memory-limit branch with limit 0:
-    ``memmap=1M*4K:trace,events`` removes every byte of RAM. ``reserve_mem()`` keeps the comma
-    (its name is all text after the second ``:``), so a consumer looking for ``a`` does not find
-    ``a,b`` (arch/x86/kernel/e820.c, mm/memblock.c; arch/x86/kernel/e820.c parse_memmap_one(); mm/memblock.c reserve_mem(); the RFC patch's memmap_named()).
+    ``memmap=1M*4K:trace,events`` removes every byte of RAM. ``reserve_mem()`` keeps the comma (its
+    name is all text after the second ``:``), so a consumer looking for ``a`` does not find ``a,b``
+    (arch/x86/kernel/e820.c, mm/memblock.c; arch/x86/kernel/e820.c parse_memmap_one(); mm/memblock.c
+    reserve_mem(); the RFC patch's memmap_named()).
 
 Example:
     ``memmap=12M*4096:oops,trace`` (meant as two regions).

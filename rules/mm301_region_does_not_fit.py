@@ -1,27 +1,28 @@
 """A named region that the kernel cannot place: nothing is reserved.
 
 What it finds:
-    A ``memmap=nn*align:name`` (RFC kernels) or ``reserve_mem=nn:align:name`` (Linux >= 6.11)
-    region that finds no room in the host's memory map. It says the largest usable range and
-    the largest size that would still be placed, the rest of the command line unchanged. A region
-    that fails only because a ``mem=``/bare ``memmap=nn`` limit removed the RAM it needed is left
-    to MM307 (memory-limit-interaction), and a wildcard read as a limit by a kernel without the
-    RFC to MM105, and one that fails only because ``crashkernel=`` took its room to MM309. A ``reserve_mem=`` region that fits only if what cannot be known offline is
-    kind (the CPU count, where physical KASLR puts the kernel image, an initrd) is a warning
-    that names the room left and what would tip it.
+    A ``memmap=nn*align:name`` (RFC kernels) or ``reserve_mem=nn:align:name`` (Linux >= 6.11) region
+    that finds no room in the host's memory map. It says the largest usable range and the largest
+    size that would still be placed, the rest of the command line unchanged. A region that fails
+    only because a ``mem=``/bare ``memmap=nn`` limit removed the RAM it needed is left to MM307
+    (memory-limit-interaction), and a wildcard read as a limit by a kernel without the RFC to MM105,
+    and one that fails only because ``crashkernel=`` took its room to MM309. A ``reserve_mem=``
+    region that fits only if what cannot be known offline is kind (the CPU count, where physical
+    KASLR puts the kernel image, an initrd) is a warning that names the room left and what would tip
+    it.
 
 Why it matters:
-    Both kernels fail silently. The RFC's ``e820__region()`` walks the e820 table by index from
-    slot ``nr_entries`` down to 0 and returns the top of the first RAM entry that holds
-    ``ALIGN_DOWN(end - size, align)``; when none does, ``parse_memmap_one()`` returns -EINVAL,
-    which ``parse_memmap_opt()`` ignores. Because the walk goes by index, not by address, an
-    entry appended earlier on the command line (``memmap=1M@1M``) is searched first, and if it
-    ends below the requested size the u64 subtraction wraps to a negative value: the search stops
-    there and fails although higher RAM could hold the region (the RFC patch's e820__region(); the RFC patch's memmap_named()).
-    ``reserve_mem()`` returns -ENOMEM when ``memblock_phys_alloc()`` finds no free range; up to
-    at least Linux 6.12 nothing is printed (mm/memblock.c reserve_mem(); mm/memblock.c memblock_phys_alloc_range()). Either way no region exists, so
-    ``ramoops.mem_name=`` or ``trace_instance=...@name`` find nothing and the data they were
-    meant to keep is not kept.
+    Both kernels fail silently. The RFC's ``e820__region()`` walks the e820 table by index from slot
+    ``nr_entries`` down to 0 and returns the top of the first RAM entry that holds
+    ``ALIGN_DOWN(end - size, align)``; when none does, ``parse_memmap_one()`` returns -EINVAL, which
+    ``parse_memmap_opt()`` ignores. Because the walk goes by index, not by address, an entry
+    appended earlier on the command line (``memmap=1M@1M``) is searched first, and if it ends below
+    the requested size the u64 subtraction wraps to a negative value: the search stops there and
+    fails although higher RAM could hold the region (the RFC patch's e820__region(),
+    memmap_named()). ``reserve_mem()`` returns -ENOMEM when ``memblock_phys_alloc()`` finds no free
+    range; up to at least Linux 6.12 nothing is printed (mm/memblock.c reserve_mem(),
+    memblock_phys_alloc_range()). Either way no region exists, so ``ramoops.mem_name=`` or
+    ``trace_instance=...@name`` find nothing and the data they were meant to keep is not kept.
 
 Example:
     ``reserve_mem=64G:4096:oops`` on a machine with 8 GiB of RAM; or, on an RFC kernel,

@@ -9,13 +9,13 @@ What it finds:
 
 Why it matters:
     The RFC adds its reservation with ``e820__range_add()``, which only appends an entry: the RAM
-    entry it was cut from stays whole until the sanitize at the end of ``parse_early_param()``.
-    A second wildcard therefore searches the same RAM entry and returns the same top-of-entry
-    place, and ``e820__region()`` checks nothing against reservations appended earlier (reference
-    7.2). Two consumers on one range overwrite each other's records (a pstore region and a trace
-    buffer both lose their data), and a region on ACPI tables or firmware memory lets a consumer
-    write over memory the firmware owns. ``reserve_mem=`` allocates through memblock, which does
-    not hand out a range twice, so this mostly concerns the RFC.
+    entry it was cut from stays whole until the sanitize at the end of ``parse_early_param()``. A
+    second wildcard therefore searches the same RAM entry and returns the same top-of-entry place,
+    and ``e820__region()`` checks nothing against reservations appended earlier (the RFC patch's
+    ``e820__region()``). Two consumers on one range overwrite each other's records (a pstore region
+    and a trace buffer both lose their data), and a region on ACPI tables or firmware memory lets a
+    consumer write over memory the firmware owns. ``reserve_mem=`` allocates through memblock, which
+    does not hand out a range twice, so this mostly concerns the RFC.
 
 Example:
     ``memmap=12M*4096:oops,12M*4096:trace`` on an RFC kernel: both land at the top of the

@@ -8,12 +8,13 @@ What it finds:
 
 Why it matters:
     The RFC's search loop starts at ``i = e820_table->nr_entries`` instead of ``nr_entries - 1``
-    (the RFC patch's e820__region(); the RFC patch's memmap_named()). ``memmap=exactmap`` only sets ``nr_entries`` to 0 (arch/x86/kernel/e820.c parse_memmap_one()), so
-    after ``memmap=exactmap,640K@0,1G@1M,1G@4G`` slot 3 still holds the firmware's fourth
-    entry. If that entry is RAM, the region is carved from memory the user's map does not
-    declare: a hole, or memory the firmware reserved, and its place follows the firmware's
-    table, not the command line. When ``nr_entries`` equals the array size the read is past the
-    array's end; the simulator cannot know what lies there.
+    (the RFC patch's e820__region(), memmap_named()). ``memmap=exactmap`` only sets ``nr_entries``
+    to 0 (arch/x86/kernel/e820.c parse_memmap_one()), so after
+    ``memmap=exactmap,640K@0,1G@1M,1G@4G`` slot 3 still holds the firmware's fourth entry. If that
+    entry is RAM, the region is carved from memory the user's map does not declare: a hole, or
+    memory the firmware reserved, and its place follows the firmware's table, not the command line.
+    When ``nr_entries`` equals the array size the read is past the array's end; the simulator cannot
+    know what lies there.
 
 Example:
     ``memmap=exactmap,640K@0,1G@1M,1G@4G memmap=12M*4096:oops`` on a QEMU q35 machine with

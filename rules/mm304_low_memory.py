@@ -1,25 +1,26 @@
 """A region placed in low memory: below 1 MiB, over the kernel image's 16 MiB, or below 4 GiB.
 
 What it finds:
-    A placed region that starts below the rule's ``limit`` option (4 GiB by default) on a
-    machine that still has RAM above that limit, and any region that reaches into the first MiB
-    or covers 16 MiB. A region taken from a stale slot is MM303's. A region that a ``mem=`` limit pushed down is not reported here (no RAM is
-    left above the limit; MM307 explains the limit). On a machine whose RAM all lies below the
-    limit there is no other place, and nothing is reported.
+    A placed region that starts below the rule's ``limit`` option (4 GiB by default) on a machine
+    that still has RAM above that limit, and any region that reaches into the first MiB or covers 16
+    MiB. A region taken from a stale slot is MM303's. A region that a ``mem=`` limit pushed down is
+    not reported here (no RAM is left above the limit; MM307 explains the limit). On a machine whose
+    RAM all lies below the limit there is no other place, and nothing is reported.
 
 Why it matters:
-    The RFC search goes by table index, not by address, so an entry appended earlier on the
-    command line (``memmap=nn@ss``) or a stale slot is searched before the high RAM; and an
-    alignment of 0 makes ``ALIGN_DOWN`` a mask of 0, which puts the region at physical 0
-    (the RFC patch's memmap_named()). Memory below 4 GiB is ZONE_DMA32 (below 16 MiB ZONE_DMA): devices that
-    address only 32 bits and the swiotlb bounce buffer (64 MiB by default) must be served from
-    it. When the region covers all RAM below 1 MiB, ``reserve_real_mode()`` finds no memory for
-    the real-mode trampoline ("No sub-1M memory is available for the trampoline"); on BIOS boots
-    the kernel is then expected to panic ("Real mode trampoline was not allocated"), which was
-    read from arch/x86/realmode/init.c but not confirmed by a boot. A region over 16 MiB covers
-    the kernel image when physical KASLR is off (the EFI stub turns it off when ``memmap=`` is
-    present, arch/x86/boot/compressed/kaslr.c handle_mem_options()): ``e820_add_kernel_range()`` turns the image range back into RAM,
-    so the region and the running kernel share memory (arch/x86/kernel/setup.c setup_arch()).
+    The RFC search goes by table index, not by address, so an entry appended earlier on the command
+    line (``memmap=nn@ss``) or a stale slot is searched before the high RAM; and an alignment of 0
+    makes ``ALIGN_DOWN`` a mask of 0, which puts the region at physical 0 (the RFC patch's
+    memmap_named()). Memory below 4 GiB is ZONE_DMA32 (below 16 MiB ZONE_DMA): devices that address
+    only 32 bits and the swiotlb bounce buffer (64 MiB by default) must be served from it. When the
+    region covers all RAM below 1 MiB, ``reserve_real_mode()`` finds no memory for the real-mode
+    trampoline ("No sub-1M memory is available for the trampoline"); on BIOS boots the kernel is
+    then expected to panic ("Real mode trampoline was not allocated"), which was read from
+    arch/x86/realmode/init.c but not confirmed by a boot. A region over 16 MiB covers the kernel
+    image when physical KASLR is off (the EFI stub turns it off when ``memmap=`` is present,
+    arch/x86/boot/compressed/kaslr.c handle_mem_options()): ``e820_add_kernel_range()`` turns the
+    image range back into RAM, so the region and the running kernel share memory
+    (arch/x86/kernel/setup.c setup_arch()).
 
 Example:
     ``memmap=12M*:oops`` (alignment 0) on an RFC kernel: the region is ``[0, 12M)``.
@@ -35,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from memmap_lint.kernel.e820 import usable
+from memmap_lint.kernel.kaslr import LOAD_PHYSICAL_ADDR
 from memmap_lint.kernel.model import RFC, Region
 from memmap_lint.kernel.placement import reserved_regions
 from memmap_lint.kernel.sizes import human
@@ -46,9 +48,6 @@ NAME = "low-memory"
 SEVERITY = "warning"
 NEEDS_E820 = True
 OPTIONS = (Option("limit", 1 << 32, "a placed region starting below this is reported", "size"),)
-
-#: LOAD_PHYSICAL_ADDR: CONFIG_PHYSICAL_START=0x1000000 in Debian's x86-64 configs.
-KERNEL_LOAD = 0x1000000
 
 
 def _hit(region: Region, message: str, severity: str | None = None) -> Hit:
@@ -77,7 +76,7 @@ def check(ctx: HostContext) -> Iterator[Hit]:
             "physical KASLR is off (the EFI stub turns it off because memmap= is present): "
             "e820_add_kernel_range() then turns the image's range back into RAM, and the region "
             "shares memory with the running kernel."
-            if start <= KERNEL_LOAD < end and sim.dialect == RFC
+            if start <= LOAD_PHYSICAL_ADDR < end and sim.dialect == RFC
             else ""
         )
         if start < MIB and sim.dialect == RFC:

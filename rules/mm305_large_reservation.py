@@ -8,19 +8,19 @@ What it finds:
 
 Why it matters:
     The memory is taken away before the page allocator sees it: an RFC region becomes an e820
-    reserved entry, a ``reserve_mem=`` region a memblock reservation (mm/memblock.c memblock_phys_alloc_range(); the RFC patch's memmap_named()). The
-    kernel and applications can never use it, on every boot. Consumers need little: ramoops keeps
-    its records, console and ftrace zones in a few MiB (fs/pstore/ram.c ramoops_probe()); a boot-mapped trace
-    instance needs its ring buffer. A size typed with the wrong suffix (``12G`` for ``12M``) is
-    the usual cause.
+    reserved entry, a ``reserve_mem=`` region a memblock reservation (mm/memblock.c
+    memblock_phys_alloc_range(); the RFC patch's memmap_named()). The kernel and applications can
+    never use it, on every boot. Consumers need little: ramoops keeps its records, console and
+    ftrace zones in a few MiB (fs/pstore/ram.c ramoops_probe()); a boot-mapped trace instance needs
+    its ring buffer. A size typed with the wrong suffix (``12G`` for ``12M``) is the usual cause.
 
 Example:
     ``reserve_mem=12G:4096:oops`` on a machine with 32 GiB of RAM.
 
 How to fix:
     Reserve what the consumer needs (for ramoops: the sum of record, console, ftrace and pmsg
-    sizes), or raise ``share`` in the configuration (``[tool.memmap-lint.rules.MM305]``) if the size is
-    intended.
+    sizes), or raise ``share`` in the configuration (``[tool.memmap-lint.rules.MM305]``) if the size
+    is intended.
 """
 
 from __future__ import annotations

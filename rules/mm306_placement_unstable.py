@@ -10,16 +10,17 @@ What it finds:
     gets one finding per region name.
 
 Why it matters:
-    A persistent region is only useful if the next boot finds it where the last one left it:
-    pstore records, a boot-mapped trace buffer or any data kept across a reboot are read back
-    from the same physical range. The RFC places a wildcard from the e820 table (the RFC patch's memmap_named()),
-    so a different command line or a different firmware map moves it; Ard Biesheuvel warned that
-    the EFI memory map, and the e820 map made from it, changes with attached devices (reference
-    7.4). A host brought in line with its peers, or one whose firmware update changes the map,
-    moves its region and loses what it kept on that boot. ``reserve_mem=`` addresses are not
-    knowable offline at all: memblock places the region after setup_arch()'s own allocations and
-    physical KASLR moves the kernel image (mm/memblock.c memblock_phys_alloc_range()), so for them the comparison uses the
-    simulator's approximate address and says so.
+    A persistent region is only useful if the next boot finds it where the last one left it: pstore
+    records, a boot-mapped trace buffer or any data kept across a reboot are read back from the same
+    physical range. The RFC places a wildcard from the e820 table (the RFC patch's memmap_named()),
+    so a different command line or a different firmware map moves it; Ard Biesheuvel warned that the
+    EFI memory map, and the e820 map made from it, changes with attached devices (his review of the
+    RFC on LKML, May 2024, <CAMj1kXG3jiLahONhPkKD0VSngDnMQoUCkDmoCsWEzOHDZmhTiA@mail.gmail.com>). A
+    host brought in line with its peers, or one whose firmware update changes the map, moves its
+    region and loses what it kept on that boot. ``reserve_mem=`` addresses are not knowable offline
+    at all: memblock places the region after setup_arch()'s own allocations and physical KASLR moves
+    the kernel image (mm/memblock.c memblock_phys_alloc_range()), so for them the comparison uses
+    the simulator's approximate address and says so.
 
 Example:
     ``db-01`` and ``db-02`` share a PowerEdge R740 map; ``db-02`` also has ``memmap=1G@8G``

@@ -10,13 +10,15 @@ What it finds:
 
 Why it matters:
     ``memmap=`` pieces and ``mem=`` are early parameters applied one by one in command-line order
-    (init/main.c start_kernel(), arch/x86/kernel/setup.c setup_arch(); arch/x86/kernel/e820.c parse_memmap_one()); each limit calls ``e820__range_remove(nn, ULLONG_MAX - nn, RAM)`` on
-    the table as it is at that moment (arch/x86/kernel/e820.c parse_memopt()). The RFC wildcard searches that same table:
-    with ``mem=4G`` first it only sees RAM below 4 GiB; with ``mem=4G`` after it, the region is
-    placed first and the limit then removes the RAM around it, leaving the reserved entry above
-    the RAM the kernel keeps. ``reserve_mem=`` runs much later, in ``parse_args("Booting
-    kernel")``, so every limit has already cut the memory it allocates from (mm/memblock.c memblock_phys_alloc_range()).
-    Moving or dropping the limit later moves the region, and what it kept is lost on that boot.
+    (init/main.c start_kernel(), arch/x86/kernel/setup.c setup_arch(); arch/x86/kernel/e820.c
+    parse_memmap_one()); each limit calls ``e820__range_remove(nn, ULLONG_MAX - nn, RAM)`` on the
+    table as it is at that moment (arch/x86/kernel/e820.c parse_memopt()). The RFC wildcard searches
+    that same table: with ``mem=4G`` first it only sees RAM below 4 GiB; with ``mem=4G`` after it,
+    the region is placed first and the limit then removes the RAM around it, leaving the reserved
+    entry above the RAM the kernel keeps. ``reserve_mem=`` runs much later, in ``parse_args("Booting
+    kernel")``, so every limit has already cut the memory it allocates from (mm/memblock.c
+    memblock_phys_alloc_range()). Moving or dropping the limit later moves the region, and what it
+    kept is lost on that boot.
 
 Example:
     ``memmap=12M*4096:oops mem=4G`` on an RFC kernel, or ``reserve_mem=4G:4096:big mem=2G``.

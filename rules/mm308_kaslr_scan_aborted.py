@@ -9,20 +9,20 @@ What it finds:
     ``nokaslr`` is given or a memory limit of 16 MiB or less already turns physical KASLR off.
 
 Why it matters:
-    On BIOS (legacy) boots the decompressor picks the kernel's physical address itself and keeps
-    it out of at most ``MAX_MEMMAP_REGIONS`` (4) ``memmap=`` ranges (``mem_avoid_memmap()``,
-    K6.1 and K6.12). When a value has more pieces after the fourth range it sets
-    ``memmap_too_large`` and ``find_random_phys_addr()`` gives up: "Aborted memory entries scan
-    (more than 4 memmap= args)!", and the kernel stays at its load address. But once four are
-    held, the function returns at once for every later ``memmap=`` parameter without setting that
-    flag (its static counter is already full), so physical KASLR stays on and may decompress the
-    kernel image inside a range it never saw; ``e820_add_kernel_range()`` then turns the image's
-    range back into RAM, and the reservation is lost (arch/x86/kernel/setup.c setup_arch(); arch/x86/boot/compressed/kaslr.c handle_mem_options()). A fix was
-    posted to LKML in 2025 ("Fixes: d52e7d5a952c"); which kernels carry it is not known. A
-    bare ``nn``, ``%``, ``*`` or typo piece is a memory limit there, ``@`` is ignored, and
-    ``exactmap`` or a piece without a number ends that value's scan. On UEFI boots the EFI stub
-    turns physical KASLR off whenever ``mem=``, ``memmap=`` or ``hugepages=`` starts a word (the
-    first occurrence of each, by ``strstr``), and the decompressor's scan does not matter.
+    On BIOS (legacy) boots the decompressor picks the kernel's physical address itself and keeps it
+    out of at most ``MAX_MEMMAP_REGIONS`` (4) ``memmap=`` ranges (``mem_avoid_memmap()``, K6.1 and
+    K6.12). When a value has more pieces after the fourth range it sets ``memmap_too_large`` and
+    ``find_random_phys_addr()`` gives up: "Aborted memory entries scan (more than 4 memmap= args)!",
+    and the kernel stays at its load address. But once four are held, the function returns at once
+    for every later ``memmap=`` parameter without setting that flag (its static counter is already
+    full), so physical KASLR stays on and may decompress the kernel image inside a range it never
+    saw; ``e820_add_kernel_range()`` then turns the image's range back into RAM, and the reservation
+    is lost (arch/x86/kernel/setup.c setup_arch(); arch/x86/boot/compressed/kaslr.c
+    handle_mem_options()). A fix was posted to LKML in 2025 ("Fixes: d52e7d5a952c"); which kernels
+    carry it is not known. A bare ``nn``, ``%``, ``*`` or typo piece is a memory limit there, ``@``
+    is ignored, and ``exactmap`` or a piece without a number ends that value's scan. On UEFI boots
+    the EFI stub turns physical KASLR off whenever ``mem=``, ``memmap=`` or ``hugepages=`` starts a
+    word (the first occurrence of each, by ``strstr``), and the decompressor's scan does not matter.
 
 Example:
     ``memmap=1M$4G,1M$5G memmap=1M$6G,1M$7G memmap=64M$8G``: the fifth range, 64 MiB at 8 GiB,

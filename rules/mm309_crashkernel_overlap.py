@@ -11,13 +11,13 @@ What it finds:
 Why it matters:
     ``memmap=`` edits the e820 table in ``parse_early_param()``; reserved entries never become
     memblock memory. ``crashkernel=`` is reserved later in ``setup_arch()`` with
-    ``memblock_phys_alloc_range()``: for a fixed offset the whole range must be free memblock
-    memory (aligned to 1 MiB on 6.1, to CRASH_ALIGN, 16 MiB, from the generic code of 6.9 on),
-    otherwise the kernel prints "crashkernel reservation failed - memory is in use." and kdump
-    has no memory. ``crashkernel=size`` without an offset is placed by the kernel: top-down below
-    4 GiB first, 16 MiB aligned, then above 4 GiB (with 256 MiB more below 4 GiB for DMA); it
-    avoids e820 reservations, so it cannot meet an RFC region, but it is taken before
-    ``reserve_mem=`` runs (a ``__setup`` parameter handled in ``start_kernel()``, mm/memblock.c memblock_phys_alloc_range()),
+    ``memblock_phys_alloc_range()``: for a fixed offset the whole range must be free memblock memory
+    (aligned to 1 MiB on 6.1, to CRASH_ALIGN, 16 MiB, from the generic code of 6.9 on), otherwise
+    the kernel prints "crashkernel reservation failed - memory is in use." and kdump has no memory.
+    ``crashkernel=size`` without an offset is placed by the kernel: top-down below 4 GiB first, 16
+    MiB aligned, then above 4 GiB (with 256 MiB more below 4 GiB for DMA); it avoids e820
+    reservations, so it cannot meet an RFC region, but it is taken before ``reserve_mem=`` runs (a
+    ``__setup`` parameter handled in ``start_kernel()``, mm/memblock.c memblock_phys_alloc_range()),
     so it shrinks the room a region has. The kernel uses the last ``crashkernel=`` without a
     ``,high``/``,low`` suffix (``get_last_crashkernel()``, a plain substring search).
 

@@ -13,12 +13,12 @@ What it finds:
     stays quiet then, so one problem gives one finding.
 
 Why it matters:
-    ``ramoops_register_dummy()`` (fs/pstore/ram.c, 6.11+) calls
-    ``reserve_mem_find_by_name(mem_name, ...)`` (the RFC's patch 2/2: ``memmap_named()``); when
-    the name is not found it prints nothing and keeps ``ramoops.mem_address``/``mem_size``.
-    Without an explicit ``mem_size`` (default 0) ramoops returns silently: no pstore, no crash
-    log, and the memory reserved for it is lost. With an explicit ``mem_size`` ramoops uses
-    ``mem_address`` (default 0): a fixed range that nothing reserved (fs/pstore/ram.c ramoops_probe()).
+    ``ramoops_register_dummy()`` (fs/pstore/ram.c, 6.11+) calls ``reserve_mem_find_by_name(mem_name,
+    ...)`` (the RFC's patch 2/2: ``memmap_named()``); when the name is not found it prints nothing
+    and keeps ``ramoops.mem_address``/``mem_size``. Without an explicit ``mem_size`` (default 0)
+    ramoops returns silently: no pstore, no crash log, and the memory reserved for it is lost. With
+    an explicit ``mem_size`` ramoops uses ``mem_address`` (default 0): a fixed range that nothing
+    reserved (fs/pstore/ram.c ramoops_probe()).
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=Oops`` on 6.12: the lookup of ``Oops`` fails.

@@ -8,7 +8,7 @@ What it finds:
     does.
 
 Why it matters:
-    ``ramoops_probe()`` (fs/pstore/ram.c; fs/pstore/ram.c ramoops_probe()) rounds each zone size **down** to a
+    ``ramoops_probe()`` (fs/pstore/ram.c ramoops_probe()) rounds each zone size **down** to a
     power of two (not ``mem_size``), gives dmesg ``mem_size - console - ftrace - pmsg`` (a
     ``size_t`` that wraps when the other zones are larger than the region), splits it into
     ``area / record_size`` records (an ``unsigned int``; 0 gives

@@ -10,10 +10,10 @@ What it finds:
     ``@`` syntax by MM407; an empty target by MM408.
 
 Why it matters:
-    ``enable_instances()`` (kernel/trace/trace.c, 6.12+) calls
-    ``reserve_mem_find_by_name(REGION, ...)``; when it fails it prints
-    ``Failed to map boot instance NAME to REGION`` and skips the **whole** instance, its events
-    included: no instance, no boot trace, and nothing persistent (kernel/trace/trace.c enable_instances()).
+    ``enable_instances()`` (kernel/trace/trace.c, 6.12+) calls ``reserve_mem_find_by_name(REGION,
+    ...)``; when it fails it prints ``Failed to map boot instance NAME to REGION`` and skips the
+    **whole** instance, its events included: no instance, no boot trace, and nothing persistent
+    (kernel/trace/trace.c enable_instances()).
 
 Example:
     ``reserve_mem=64M:4096:trace trace_instance=boot_map@Trace,sched``.

@@ -11,10 +11,10 @@ What it finds:
 
 Why it matters:
     Nothing arbitrates: ``ramoops_probe()`` lays its zones from the region start, and
-    ``enable_instances()`` (kernel/trace/trace.c) maps the same pages again for a persistent
-    ring buffer (``trace_array_create_systems(name, NULL, addr, size)``). Each writes its own
-    headers and data over the other's; after a reboot both find garbage and discard it, so
-    neither crash log nor boot trace survives (fs/pstore/ram.c ramoops_probe(); kernel/trace/trace.c enable_instances()).
+    ``enable_instances()`` (kernel/trace/trace.c) maps the same pages again for a persistent ring
+    buffer (``trace_array_create_systems(name, NULL, addr, size)``). Each writes its own headers and
+    data over the other's; after a reboot both find garbage and discard it, so neither crash log nor
+    boot trace survives (fs/pstore/ram.c ramoops_probe(); kernel/trace/trace.c enable_instances()).
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=oops trace_instance=boot_map@oops``.

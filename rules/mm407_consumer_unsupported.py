@@ -16,17 +16,17 @@ What it finds:
 Why it matters:
     ``mem_name`` came with "pstore/ramoops: Add ramoops.mem_name= command line option" (commit
     d9d814eebb1a, 6.11). Before it, a built-in ramoops ignores the unknown ``ramoops.mem_name``
-    silently and a module prints ``ramoops: unknown parameter 'mem_name' ignored``; ramoops
-    then has ``mem_size`` 0 and does not start (fs/pstore/ram.c ramoops_probe()). The RFC's patch 2/2
-    ("[POC][RFC][PATCH 2/2] pstore/ramoops: Add ramoops.mem_name= command line option",
-    Steven Rostedt, April 2024) wraps the lookup in ``#ifndef MODULE`` because the RFC's name
-    table is ``__initdata``: as a module (Debian builds ``CONFIG_PSTORE_RAM=m``) the name is
-    accepted and ignored. ``trace_instance=`` came with "tracing: Add creation of instances at
-    boot command line" (commit cb1f98c5e574, February 2023: 6.3, inferred from the date);
-    before it the parameter goes to init's environment. The ``@addr:size``/``@region`` forms
-    and ``^`` flags are 6.12 (kernel/trace/trace.c enable_instances()); earlier ``enable_instances()`` does not split
-    the token, so the ``@``/``^`` part is not understood (taken into the instance name, from
-    the code history; not confirmed by a run) and no memory is mapped.
+    silently and a module prints ``ramoops: unknown parameter 'mem_name' ignored``; ramoops then has
+    ``mem_size`` 0 and does not start (fs/pstore/ram.c ramoops_probe()). The RFC's patch 2/2
+    ("[POC][RFC][PATCH 2/2] pstore/ramoops: Add ramoops.mem_name= command line option", Steven
+    Rostedt, April 2024) wraps the lookup in ``#ifndef MODULE`` because the RFC's name table is
+    ``__initdata``: as a module (Debian builds ``CONFIG_PSTORE_RAM=m``) the name is accepted and
+    ignored. ``trace_instance=`` came with "tracing: Add creation of instances at boot command line"
+    (commit cb1f98c5e574, February 2023: 6.3, inferred from the date); before it the parameter goes
+    to init's environment. The ``@addr:size``/``@region`` forms and ``^`` flags are 6.12
+    (kernel/trace/trace.c enable_instances()); earlier ``enable_instances()`` does not split the
+    token, so the ``@``/``^`` part is not understood (taken into the instance name, from the code
+    history; not confirmed by a run) and no memory is mapped.
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=oops`` on Debian's 6.1 kernel.

@@ -12,18 +12,18 @@ What it finds:
     A region name that is never reserved is MM405.
 
 Why it matters:
-    ``enable_instances()`` (kernel/trace/trace.c, K6.12; kernel/trace/trace.c enable_instances()) finds ``^`` and ``@``
-    with ``strchr`` in the first ``,`` token and cuts there, so ``boot_map@trace^traceoff``
-    and ``boot_map^traceoff@trace`` mean the same. An unknown flag prints
-    ``Tracing: Invalid instance flag '%s' for %s`` and is dropped (the instance is still
-    created). ``@`` followed by a digit is ``memparse(addr)`` then ``:`` then
-    ``memparse(size)``: address 0 prints ``Invalid boot instance address``, no ``:`` prints
-    ``No size specified for instance``, size 0 prints ``Invalid boot instance size``, and the
-    instance (with its events) is skipped; text after the size is ignored. An empty target is
-    looked up as a region named ``""`` and fails (``Failed to map boot instance``). A later
-    check (commit c44a14f216f4, April 2025; release not verified) also skips a mapping whose
-    start or size is not page aligned (``Tracing: mapping start addr ... is not page
-    aligned``). What the kernel does with an empty instance name is not confirmed.
+    ``enable_instances()`` (kernel/trace/trace.c, K6.12; kernel/trace/trace.c enable_instances())
+    finds ``^`` and ``@`` with ``strchr`` in the first ``,`` token and cuts there, so
+    ``boot_map@trace^traceoff`` and ``boot_map^traceoff@trace`` mean the same. An unknown flag
+    prints ``Tracing: Invalid instance flag '%s' for %s`` and is dropped (the instance is still
+    created). ``@`` followed by a digit is ``memparse(addr)`` then ``:`` then ``memparse(size)``:
+    address 0 prints ``Invalid boot instance address``, no ``:`` prints ``No size specified for
+    instance``, size 0 prints ``Invalid boot instance size``, and the instance (with its events) is
+    skipped; text after the size is ignored. An empty target is looked up as a region named ``""``
+    and fails (``Failed to map boot instance``). A later check (commit c44a14f216f4, April 2025;
+    release not verified) also skips a mapping whose start or size is not page aligned (``Tracing:
+    mapping start addr ... is not page aligned``). What the kernel does with an empty instance name
+    is not confirmed.
 
 Example:
     ``trace_instance=boot_map^notrace@0x284500000`` (unknown flag, no size).

@@ -15,17 +15,17 @@ What it finds:
     (placed from the e820 map only) are not affected by either cause.
 
 Why it matters:
-    ``reserve_mem`` allocates top-down from memblock after all of ``setup_arch()``'s own
-    allocations (page tables, ACPI, NUMA, crashkernel, CMA...), which depend on the kernel
-    (image size, config), so another kernel usually gets another address (mm/memblock.c memblock_phys_alloc_range()). The
-    kernel's own documentation (kernel-parameters.txt, ``reserve_mem``): "it is not guaranteed
-    to be the same location. For example, if anything about the system changes or if booting a
-    different kernel. It can also fail if KASLR places the kernel at the location of where the
-    RAM reservation was from a previous boot". Then ramoops finds no old records (the crash of
-    the old kernel is lost) and a persistent trace buffer starts empty. Physical KASLR is
-    disabled by the EFI stub when ``mem=``/``memmap=``/``hugepages=`` is present (reference
-    3.9); ``reserve_mem=`` does not disable it. Kexec HandOver (≈6.16, unverified) can carry
-    regions across a kexec; that is not modelled.
+    ``reserve_mem`` allocates top-down from memblock after all of ``setup_arch()``'s own allocations
+    (page tables, ACPI, NUMA, crashkernel, CMA...), which depend on the kernel (image size, config),
+    so another kernel usually gets another address (mm/memblock.c memblock_phys_alloc_range()). The
+    kernel's own documentation (kernel-parameters.txt, ``reserve_mem``): "it is not guaranteed to be
+    the same location. For example, if anything about the system changes or if booting a different
+    kernel. It can also fail if KASLR places the kernel at the location of where the RAM reservation
+    was from a previous boot". Then ramoops finds no old records (the crash of the old kernel is
+    lost) and a persistent trace buffer starts empty. Physical KASLR is disabled by the EFI stub
+    when ``mem=``/``memmap=``/``hugepages=`` is present (drivers/firmware/efi/libstub/x86-stub.c
+    ``parse_options()``); ``reserve_mem=`` does not disable it. Kexec HandOver (≈6.16, unverified)
+    can carry regions across a kexec; that is not modelled.
 
 Example:
     ``reserve_mem=12M:4096:oops ramoops.mem_name=oops`` while the host moves from

@@ -9,15 +9,15 @@ What it finds:
 
 Why it matters:
     ramoops's sizes and address are ``ulong``/``ullong`` module parameters parsed with
-    ``kstrtoul``/``kstrtoull`` base 0 (lib/kstrtox.c): digits only, ``0x`` for hex, a leading
-    ``0`` for octal, no ``K``/``M``/``G``; ``mem_type`` is ``uint``, ``max_reason``, ``ecc``
-    and ``dump_oops`` are ``int`` (fs/pstore/ram.c). Built in, a rejected value prints
-    ``Booting kernel: `64K' invalid for parameter `ramoops.record_size'`` and the default
-    stays (4096 for the zone sizes, 0 for ``mem_size``: no ramoops); as a module (Debian:
-    ``CONFIG_PSTORE_RAM=m``) a bad parameter makes the load fail (exact message not confirmed).
-    An unknown ``ramoops.*`` name is dropped silently when built in and reported as
-    ``ramoops: unknown parameter '...' ignored`` by a module load (fs/pstore/ram.c ramoops_probe()). A
-    ``charp`` longer than 1024 characters is refused (``param_set_charp``: -ENOSPC).
+    ``kstrtoul``/``kstrtoull`` base 0 (lib/kstrtox.c): digits only, ``0x`` for hex, a leading ``0``
+    for octal, no ``K``/``M``/``G``; ``mem_type`` is ``uint``, ``max_reason``, ``ecc`` and
+    ``dump_oops`` are ``int`` (fs/pstore/ram.c). Built in, a rejected value prints ``Booting kernel:
+    `64K' invalid for parameter `ramoops.record_size'`` and the default stays (4096 for the zone
+    sizes, 0 for ``mem_size``: no ramoops); as a module (Debian: ``CONFIG_PSTORE_RAM=m``) a bad
+    parameter makes the load fail (exact message not confirmed). An unknown ``ramoops.*`` name is
+    dropped silently when built in and reported as ``ramoops: unknown parameter '...' ignored`` by a
+    module load (fs/pstore/ram.c ramoops_probe()). A ``charp`` longer than 1024 characters is
+    refused (``param_set_charp``: -ENOSPC).
 
 Example:
     ``ramoops.mem_size=1M ramoops.record_size=64K``.

@@ -9,11 +9,11 @@ What it finds:
 Why it matters:
     grub-mkconfig's 10_linux gives normal entries ``${GRUB_CMDLINE_LINUX}
     ${GRUB_CMDLINE_LINUX_DEFAULT}`` and recovery entries ``${GRUB_CMDLINE_LINUX_RECOVERY}
-    ${GRUB_CMDLINE_LINUX}``: ``GRUB_CMDLINE_LINUX_DEFAULT`` never reaches recovery mode
-    (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in). The recovery boot is the one taken after a crash; without the reservation
-    that memory is ordinary RAM there, so the crash log or trace the previous boot kept in it is
-    not found and is overwritten. With ``GRUB_DISABLE_RECOVERY=true`` there is no recovery entry
-    and nothing is reported.
+    ${GRUB_CMDLINE_LINUX}``: ``GRUB_CMDLINE_LINUX_DEFAULT`` never reaches recovery mode (GRUB
+    util/grub-mkconfig.in, util/grub.d/10_linux.in). The recovery boot is the one taken after a
+    crash; without the reservation that memory is ordinary RAM there, so the crash log or trace the
+    previous boot kept in it is not found and is overwritten. With ``GRUB_DISABLE_RECOVERY=true``
+    there is no recovery entry and nothing is reported.
 
 Example:
     ``GRUB_CMDLINE_LINUX_DEFAULT="quiet reserve_mem=12M:4096:oops ramoops.mem_name=oops"`` with

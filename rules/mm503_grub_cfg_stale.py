@@ -8,8 +8,9 @@ What it finds:
 
 Why it matters:
     GRUB reads only grub.cfg; /etc/default/grub is an input of grub-mkconfig (update-grub) and
-    nothing else. Until it runs, the next boot uses the old command line: the reviewed change
-    does not take effect, or an old, wrong reservation still does (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in).
+    nothing else. Until it runs, the next boot uses the old command line: the reviewed change does
+    not take effect, or an old, wrong reservation still does (GRUB util/grub-mkconfig.in,
+    util/grub.d/10_linux.in).
 
 Example:
     /etc/default/grub has ``reserve_mem=12M:4096:oops``; grub.cfg's entries still carry

@@ -22,8 +22,8 @@ Example:
     ``GRUB_CMDLINE_LINUX="quiet memmap=4G$"`` (grub-script-check: ``$`` must start a variable).
 
 How to fix:
-    Fix the line named in the finding (a value split over lines: write it on one line, or end
-    the line with a backslash inside the quotes); check /etc/default/grub with ``sh -n``, grub.cfg with
+    Fix the line named in the finding (a value split over lines: write it on one line, or end the
+    line with a backslash inside the quotes); check /etc/default/grub with ``sh -n``, grub.cfg with
     ``grub-script-check``, and write grubenv with ``grub-editenv`` only.
 """
 

@@ -7,11 +7,11 @@ What it finds:
     them from anywhere else.
 
 Why it matters:
-    grub-mkconfig sources /etc/default/grub and then every ``/etc/default/grub.d/*.cfg`` in
-    order; each assignment replaces the whole value (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in). Ubuntu cloud images ship
-    ``grub.d/50-cloudimg-settings.cfg`` with ``GRUB_CMDLINE_LINUX_DEFAULT="console=tty1
-    console=ttyS0"``, which silently drops whatever /etc/default/grub put there: the reservation
-    is written, reviewed, and never reaches the kernel.
+    grub-mkconfig sources /etc/default/grub and then every ``/etc/default/grub.d/*.cfg`` in order;
+    each assignment replaces the whole value (GRUB util/grub-mkconfig.in, util/grub.d/10_linux.in).
+    Ubuntu cloud images ship ``grub.d/50-cloudimg-settings.cfg`` with
+    ``GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"``, which silently drops whatever
+    /etc/default/grub put there: the reservation is written, reviewed, and never reaches the kernel.
 
 Example:
     /etc/default/grub: ``GRUB_CMDLINE_LINUX_DEFAULT="quiet reserve_mem=12M:4096:oops

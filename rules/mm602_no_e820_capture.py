@@ -14,10 +14,10 @@ What it finds:
 
 Why it matters:
     What ``memmap=``/``reserve_mem=`` do depends on the firmware map: the same
-    ``memmap=12M*4096:oops`` lands at another address, or nowhere, on another machine, and
-    ``mem=`` or ``memmap=nn`` limits are addresses, not amounts (arch/x86/kernel/e820.c parse_memmap_one(); arch/x86/kernel/e820.c parse_memopt(); mm/memblock.c memblock_phys_alloc_range(); the RFC patch's memmap_named()).
-    Without the map none of that can be predicted; a clean report would only mean "not
-    checked".
+    ``memmap=12M*4096:oops`` lands at another address, or nowhere, on another machine, and ``mem=``
+    or ``memmap=nn`` limits are addresses, not amounts (arch/x86/kernel/e820.c parse_memmap_one(),
+    parse_memopt(); mm/memblock.c memblock_phys_alloc_range(); the RFC patch's memmap_named()).
+    Without the map none of that can be predicted; a clean report would only mean "not checked".
 
 Example:
     A host ``web-01`` with ``kernel_cmdline: "reserve_mem=12M:4096:oops ramoops.mem_name=oops"``

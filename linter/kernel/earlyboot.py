@@ -47,11 +47,12 @@ from dataclasses import dataclass
 from memmap_lint.kernel.crashkernel import Crash, place
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
 from memmap_lint.kernel.e820 import U64
+from memmap_lint.kernel.kaslr import LOAD_PHYSICAL_ADDR
 from memmap_lint.kernel.release import Kernel
 
 MIB = 1 << 20
-#: arch/x86/include/asm/page_types.h LOAD_PHYSICAL_ADDR (CONFIG_PHYSICAL_START, Debian 6.12).
-IMAGE_START = 0x1000000
+#: Where the kernel image starts when physical KASLR does not move it.
+IMAGE_START = LOAD_PHYSICAL_ADDR
 #: [_text, __end_of_kernel_reserve) of Debian 6.12.118 amd64 (early_reserve_memory() reserved
 #: [0x1000000-0x3c10fff] in the memblock=debug dump).
 IMAGE_SIZE = 0x2C11000

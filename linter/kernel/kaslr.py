@@ -17,7 +17,7 @@ MIB = 1 << 20
 MAX_MEMMAP_REGIONS = 4
 #: include/linux/efi.h EFI_MEMORY_SP: the attribute that makes efi_fake_mem= a range (K6.1).
 EFI_MEMORY_SP = 0x40000
-#: LOAD_PHYSICAL_ADDR with Debian's CONFIG_PHYSICAL_START.
+#: arch/x86/include/asm/page_types.h LOAD_PHYSICAL_ADDR with Debian's CONFIG_PHYSICAL_START.
 LOAD_PHYSICAL_ADDR = 16 * MIB
 
 

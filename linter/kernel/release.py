@@ -47,7 +47,8 @@ class Kernel:
     def has_reserved_kern(self) -> bool | None:
         """Whether setup_data still becomes E820_TYPE_RESERVED_KERN (removed around 6.15).
 
-        None when the release is between 6.13 and 6.15, where the reference is unsure.
+        None when the release is between 6.13 and 6.15: which release removed it is not
+        established (arch/x86/kernel/e820.c ``e820__reserve_setup_data()``).
         """
         if self.version is None:
             return True
