@@ -1,7 +1,8 @@
 """``grubenv``: the 1024-byte GRUB environment block written by ``grub-editenv``.
 
-Format (grub-core/lib/envblk.c, observed with grub-editenv): the signature line ``# GRUB Environment Block``, then ``name=value`` lines where ``\\`` escapes the
-next character (``\\\\`` is a backslash), and ``#`` padding to 1024 bytes.
+Format (grub-core/lib/envblk.c, observed with grub-editenv): the signature line ``# GRUB Environment
+Block``, then ``name=value`` lines where ``\\`` escapes the next character (``\\\\`` is a
+backslash), and ``#`` padding to 1024 bytes.
 """
 
 from __future__ import annotations

@@ -8,14 +8,15 @@ carries the text at its end as ``data, u32 size, u32 checksum, "#BOOTCONFIG\\n"`
 possibly followed by up to 3 bytes of padding (init/main.c ``get_boot_config_from_initrd``).
 
 init/main.c ``setup_boot_config`` reads it only when the boot loader's command line holds
-``bootconfig`` (newer kernels also with CONFIG_BOOT_CONFIG_FORCE), and ``xbc_make_cmdline("kernel")``
-renders every ``kernel.*`` key as ``key=value`` (``xbc_snprint_cmdline``: a value with
-whitespace in double quotes, a key without value as ``key``). ``setup_command_line`` puts that
-text before the boot loader's command line for ``parse_args``, but ``parse_early_param`` (called
-from x86 ``setup_arch`` before ``setup_boot_config``) reads the boot loader's line only: early
-parameters set here (``memmap=``, ``mem=``; ``crashkernel=`` read from ``boot_command_line``) are
-silently skipped (``obsolete_checksetup`` returns true for them). So the entry's command line
-holds only the parameters that take effect; the others stay in ``variables`` for MM507.
+``bootconfig`` (newer kernels also with CONFIG_BOOT_CONFIG_FORCE), and
+``xbc_make_cmdline("kernel")`` renders every ``kernel.*`` key as ``key=value``
+(``xbc_snprint_cmdline``: a value with whitespace in double quotes, a key without value as ``key``).
+``setup_command_line`` puts that text before the boot loader's command line for ``parse_args``, but
+``parse_early_param`` (called from x86 ``setup_arch`` before ``setup_boot_config``) reads the boot
+loader's line only: early parameters set here (``memmap=``, ``mem=``; ``crashkernel=`` read from
+``boot_command_line``) are silently skipped (``obsolete_checksetup`` returns true for them). So the
+entry's command line holds only the parameters that take effect; the others stay in ``variables``
+for MM507.
 """
 
 from __future__ import annotations

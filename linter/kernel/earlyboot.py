@@ -13,11 +13,12 @@ Steps, in the kernel's order, with the size each takes:
    trampoline and the BIOS areas below 1 MiB); ``acpi_reserve_initial_tables()`` (the firmware's
    ACPI tables, when the facts name them: on real machines they lie in ACPI ranges, not RAM).
 4. ``init_mem_mapping()``: ``memory_map_top_down()`` finds the highest free PMD block
-   (``memblock_phys_alloc_range(PMD_SIZE, PMD_SIZE, ISA_END_ADDRESS, ...)``), frees it and maps
-   down from its end, so the first page table (``alloc_low_pages()``) lands right below that
-   end, once the brk buffer's pages are used up (RAM above 1 GiB). Then small top-down allocations: the other page tables, ``NODE_DATA``
-   (``alloc_node_data()``), the section usemaps; together well under 1 MiB (``SMALL``).
-   Then ``arch_reserve_crashkernel()`` for ``crashkernel=`` (:mod:`memmap_lint.kernel.crashkernel`).
+   (``memblock_phys_alloc_range(PMD_SIZE, PMD_SIZE, ISA_END_ADDRESS, ...)``), frees it and maps down
+   from its end, so the first page table (``alloc_low_pages()``) lands right below that end, once
+   the brk buffer's pages are used up (RAM above 1 GiB). Then small top-down allocations: the other
+   page tables, ``NODE_DATA`` (``alloc_node_data()``), the section usemaps; together well under 1
+   MiB (``SMALL``). Then ``arch_reserve_crashkernel()`` for ``crashkernel=``
+   (:mod:`memmap_lint.kernel.crashkernel`).
 5. ``paging_init()`` -> ``sparse_init_nid()``: the struct page array, ``section_map_size()``
    (2 MiB: 64 bytes per 4 KiB page, PMD-aligned) per present 128 MiB section, in one
    ``memblock_alloc_exact_nid_raw(size, PMD_SIZE, __pa(MAX_DMA_ADDRESS), ...)`` (from 16 MiB);

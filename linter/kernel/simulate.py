@@ -1,9 +1,10 @@
 """Early boot, parameter by parameter: what the kernel does to the e820 map and the named regions.
 
-Order (arch/x86/kernel/setup.c setup_arch()): the sanitized firmware map; ``parse_early_param()`` applies every
-``memmap=`` piece and ``mem=`` in command-line order; ``e820__reserve_setup_data()`` turns the
-boot's setup_data into RESERVED_KERN and sanitizes; ``e820__finish_early_params()`` sanitizes a
-user-defined map or panics. ``reserve_mem=`` runs later, in ``parse_args("Booting kernel")``.
+Order (arch/x86/kernel/setup.c setup_arch()): the sanitized firmware map; ``parse_early_param()``
+applies every ``memmap=`` piece and ``mem=`` in command-line order; ``e820__reserve_setup_data()``
+turns the boot's setup_data into RESERVED_KERN and sanitizes; ``e820__finish_early_params()``
+sanitizes a user-defined map or panics. ``reserve_mem=`` runs later, in ``parse_args("Booting
+kernel")``.
 """
 
 from __future__ import annotations
