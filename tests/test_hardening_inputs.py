@@ -171,6 +171,10 @@ CASES: dict[str, tuple[Files, list[str], str]] = {
         ["grub", "--kind", "grub-default"],
         "grub:1:54: MM505 disable=unused-regoin: no such rule; did you mean 'unused-region'?",
     ),
+    "config nested 3,000 deep": (
+        {"inv.yaml": HOST, "c.yaml": "[" * 3000 + "\n"}, ["inv.yaml", "--config", "c.yaml"],
+        "c.yaml:1:1001: MM003 invalid YAML: exceeded maximum nesting depth",
+    ),
 }  # fmt: skip
 
 

@@ -212,6 +212,21 @@ def _boot_files(value: Any, path: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _compose(text: str) -> Any:
+    """The node graph of a YAML config: libyaml first (it refuses deep nesting at once, where
+    the pure-Python parser spends seconds), the pure-Python parser for its error messages."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.compose(text, Loader=loader)
+        except yaml.MarkedYAMLError as exc:
+            if "nesting depth" in str(exc.problem):
+                raise
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_config(path: Path) -> Config:
     """Read one config file (its ``max-file-size`` then applies to every later read)."""
     label = str(path)
@@ -239,7 +254,7 @@ def load_config(path: Path) -> Config:
         from memmap_lint.inventory.yamlpos import value
 
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = _compose(text)
             section = value(root, label) if root is not None else {}
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
