@@ -23,6 +23,7 @@ import os
 import select
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 
 from memmap_lint.errors import LintError
@@ -176,11 +177,22 @@ def _encoded(chunks: Iterable[str | bytes]) -> Iterable[bytes]:
 
 
 def _write_in_place(path: str, chunks: Iterable[str | bytes]) -> None:
-    """Stream into a FIFO or character device (opened without creating or truncating)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise write_error(path, exc) from None
+    """Stream into a FIFO or character device (opened without creating or truncating).
+
+    A FIFO without a reader is waited for at most ``WAIT`` seconds (a blocking open would hang).
+    """
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise write_error(path, exc) from None
+            if time.monotonic() >= deadline:
+                raise write_error(path, f"no reader for {WAIT:g} s (a FIFO)") from None
+            time.sleep(0.05)
+    os.set_blocking(fd, True)  # a slow reader is waited for, as by any writer
     try:
         with os.fdopen(fd, "wb") as out:
             for data in _encoded(chunks):

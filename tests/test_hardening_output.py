@@ -180,3 +180,18 @@ def test_a_reader_that_leaves_gets_no_error_line(tmp_path: Path) -> None:
     proc.stdout.close()  # before the report is written: every write meets EPIPE
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 2 and err == ""
+
+
+def test_output_to_a_fifo_nobody_reads_gives_up(tmp_path: Path) -> None:
+    """A blocking open of a FIFO without a reader never returned: MM002 after 10 s instead."""
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    inventory = Path(__file__).resolve().parent.parent / "inventory" / "prod.yaml"
+    cmd = [sys.executable, "-m", "memmap_lint.cli.main", str(inventory), "--output", str(fifo)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert (
+        p.stderr.splitlines()[-1]
+        == f"{fifo}: MM002 cannot write {fifo}: no reader for 10 s (a FIFO)"
+    )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the FIFO, never replaced
