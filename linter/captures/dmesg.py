@@ -47,6 +47,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from memmap_lint.captures.image import banner_release, memory_line_image
 from memmap_lint.captures.model import (
     Capture,
     capture_error,
@@ -347,6 +348,8 @@ def parse_kernel_log(text: str, source: str) -> Capture:
         source=source,
         lines=tuple(table.lines),
         cpus=cpus.get("nr_cpu_ids", cpus.get("allowing")),
+        image_size=memory_line_image(text),
+        release=banner_release(text),
     )
 
 

@@ -45,10 +45,35 @@ class Capture:
     #: Possible CPUs of that boot (``setup_percpu: ... nr_cpu_ids:N``, else ``Allowing N present
     #: CPUs plus M hotplug CPUs``): the per-CPU areas early boot takes before reserve_mem=.
     cpus: int | None = None
+    #: ``(start, size)`` of the running kernel's image (``/proc/iomem`` ``Kernel`` lines).
+    image: tuple[int, int] | None = None
+    #: Its size bounded from the log's ``Memory:`` line when its place is not known.
+    image_size: int | None = None
+    #: The release that printed the capture (``Linux version``, or the collector's ``uname -r``).
+    release: str | None = None
 
-    def boot_facts(self) -> Facts:
-        """What this boot says about early boot's allocations (for reserve_mem's model)."""
-        return Facts(cpus=self.cpus)
+    def boot_facts(self, next_release: str | None = None) -> Facts:
+        """What this boot says about the next one's early-boot allocations (reserve_mem's model).
+
+        The CPUs are the machine's; the image is the running kernel's, so it is used only when
+        ``next_release`` is that release or not known, else the defaults are, and said so.
+        """
+        if self.image is None and self.image_size is None:
+            return Facts(cpus=self.cpus)
+        ran = self.release or "the running kernel"
+        if next_release and self.release and next_release != self.release:
+            return Facts(
+                cpus=self.cpus,
+                image_note=f"the image of {ran} in {self.source} is not the next kernel "
+                f"{next_release}'s: Debian 6.12's assumed",
+            )
+        if self.image is not None:
+            return Facts(cpus=self.cpus, image=self.image, image_note=f"{ran}'s, /proc/iomem")
+        return Facts(
+            cpus=self.cpus,
+            image_size=self.image_size,
+            image_note=f"{ran}'s 'Memory:' line plus up to 6 MiB of section padding",
+        )
 
     @classmethod
     def map_only(

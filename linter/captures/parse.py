@@ -72,8 +72,8 @@ def load_capture(path: str | os.PathLike[str]) -> Capture:
 
 
 def capture_digest(capture: Capture) -> str:
-    """A stable SHA-256 of the entries, setup_data nodes and CPU count (what simulation depends
-    on)."""
+    """A stable SHA-256 of the entries, setup_data nodes, CPU count and image facts (what
+    simulation depends on)."""
     digest = hashlib.sha256(b"memmap-lint/capture/v1\n")
     for entry in capture.entries:
         digest.update(f"e {entry.start:x} {entry.size:x} {entry.type:x}\n".encode())
@@ -81,4 +81,6 @@ def capture_digest(capture: Capture) -> str:
         digest.update(f"s {start:x} {size:x}\n".encode())
     if capture.cpus is not None:
         digest.update(f"c {capture.cpus}\n".encode())
+    if capture.image is not None or capture.image_size is not None:
+        digest.update(f"i {capture.image} {capture.image_size} {capture.release}\n".encode())
     return digest.hexdigest()

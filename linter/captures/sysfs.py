@@ -29,6 +29,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from memmap_lint.captures.image import iomem_image
 from memmap_lint.captures.model import (
     Capture,
     capture_error,
@@ -226,7 +227,8 @@ def parse_iomem(text: str, source: str) -> Capture:
     if not entries:
         raise no_map_error(source)
     entries, lines, edits = _without_pram(entries, lines)
-    return replace(Capture.map_only(entries, "iomem", source, lines), running_edits=edits)
+    capture = Capture.map_only(entries, "iomem", source, lines)
+    return replace(capture, running_edits=edits, image=iomem_image(text))
 
 
 def _without_pram(

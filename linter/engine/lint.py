@@ -52,7 +52,10 @@ class Linter:
                 inp.cmdline,
                 inp.kernel,
                 inp.capture.setup_data,
-                Options(headroom=self.config.thresholds.headroom, facts=inp.capture.boot_facts()),
+                Options(
+                    headroom=self.config.thresholds.headroom,
+                    facts=inp.capture.boot_facts(inp.kernel.release),
+                ),
             )
         return self._sims[key]
 

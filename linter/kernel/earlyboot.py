@@ -43,7 +43,7 @@ placement has so the caller can say what would tip it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memmap_lint.kernel.crashkernel import Crash, place
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
@@ -93,6 +93,22 @@ class Facts:
     #: ``(start, size)`` of the ACPI tables ``acpi_reserve_initial_tables()`` reserves (``ACPI:
     #: Reserving FACP table memory at [mem a-b]``): only tables that lie in RAM take memory.
     tables: tuple[tuple[int, int], ...] = ()
+    #: The image's size when only that is known (the log's ``Memory:`` line, bounded above).
+    image_size: int | None = None
+    #: Where the image facts come from, or why the host's were set aside (said in notes).
+    image_note: str = ""
+
+    def for_boot(self, kaslr: bool) -> Facts:
+        """These facts for a boot with or without physical KASLR: the decompressor picks the
+        image's place again at every boot (arch/x86/boot/compressed/kaslr.c
+        ``choose_random_location()``), so a running kernel's place says only its size then."""
+        if not kaslr or self.image is None or self.kaslr is False:
+            return self
+        return replace(self, image=None, image_size=self.image[1])
+
+    def image_extent(self) -> int:
+        """The image's size: the host's if it says, else Debian 6.12.118's (:data:`IMAGE_SIZE`)."""
+        return self.image[1] if self.image else self.image_size or IMAGE_SIZE
 
 
 def percpu_chunk(cpus: int, pages: int = PERCPU_PAGES) -> tuple[int, int]:
@@ -167,7 +183,7 @@ def plan(
 
     image = facts.image
     if image is None and image_start is not None:
-        image = (image_start, IMAGE_SIZE)
+        image = (image_start, facts.image_extent())
     if image is not None:
         reserve("kernel image (early_reserve_memory)", image[0], image[1])
     for start, size in setup_data:

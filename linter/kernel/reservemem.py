@@ -25,7 +25,6 @@ from memmap_lint.kernel.crashkernel import Crash
 from memmap_lint.kernel.dialects.memblock import PAGE_SIZE, Memblock
 from memmap_lint.kernel.earlyboot import (
     DEFAULT_CPUS,
-    IMAGE_SIZE,
     MANY_CPUS,
     PMD,
     Facts,
@@ -62,14 +61,16 @@ class Placer:
         headroom: int,
         crash: tuple[Crash, Kernel] | None = None,
     ) -> None:
-        self.facts = facts
         kaslr = facts.kaslr if facts.kaslr is not None else kaslr
-        image = facts.image[1] if facts.image else IMAGE_SIZE
+        facts = facts.for_boot(kaslr)
+        self.facts = facts
+        image = facts.image_extent()
         self.nominal, self.steps = plan(memory, setup_data, facts, crash=crash)
         self.largest = self.nominal.largest()
         cpus = f"{facts.cpus} CPU(s)" if facts.cpus else f"{DEFAULT_CPUS} CPUs assumed"
         where = "at 16 MiB" if not kaslr or facts.image else "placed by KASLR, assumed at 16 MiB"
-        self.assumed = f"{cpus}, a {human(image)} kernel image {where}, no initrd"
+        note = f" ({facts.image_note})" if facts.image_note else ""
+        self.assumed = f"{cpus}, a {human(image)} kernel image{note} {where}, no initrd"
         if crash is not None:
             self.assumed += f", {crash[0].text}"
         self.bounds: list[tuple[str, Memblock]] = []

@@ -32,7 +32,7 @@ from memmap_lint.kernel.e820 import (
     sanitized,
     type_name,
 )
-from memmap_lint.kernel.earlyboot import IMAGE_SIZE, IMAGE_START, Facts
+from memmap_lint.kernel.earlyboot import IMAGE_START, Facts
 from memmap_lint.kernel.model import (
     INVALID,
     NO_FIT,
@@ -351,7 +351,7 @@ def _add_kernel_range(boot: _Boot, facts: Facts) -> None:
     range as RAM. The printed user-defined map comes before it, so only memblock sees the change;
     the image is where ``facts`` say, else at ``CONFIG_PHYSICAL_START`` (nokaslr, or an EFI boot
     with ``memmap=``, where the stub turns physical KASLR off)."""
-    start, size = facts.image or (IMAGE_START, IMAGE_SIZE)
+    start, size = facts.image or (IMAGE_START, facts.image_extent())
     boot.image = (start, size)
     table = [(e.start, e.size, e.type) for e in boot.table.entries()]
     boot.image_fixups = tuple(p for p in coverage(table, start, start + size) if p[2] != RAM)
@@ -506,7 +506,8 @@ def _simulate(
             boot.panic = PANIC_INVALID_MAP
     largest = None
     if boot.panic is None:
-        _add_kernel_range(boot, options.facts)
+        kaslr = not any(p.key == "nokaslr" for p in line.params)
+        _add_kernel_range(boot, options.facts.for_boot(kaslr))
         largest = _reserve_mem(boot, line, setup_data, options)
     table = () if boot.panic else tuple(boot.table.entries())
     return Simulation(
