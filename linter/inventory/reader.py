@@ -63,12 +63,16 @@ class Reader:
             self.groups[name] = Group(name)
         return self.groups[name]
 
-    def read_vars(self, node: yaml.Node, path: str, where: str) -> dict[str, VarDef]:
+    def items(self, node: yaml.Node, path: str, where: str) -> list[tuple[str, yaml.Node, Pos]]:
+        """``mapping_items``, its error recorded (then nothing to read)."""
         try:
-            items = mapping_items(node, path, where)
+            return mapping_items(node, path, where)
         except LintError as exc:
             self.errors.append(exc)
-            return {}
+            return []
+
+    def read_vars(self, node: yaml.Node, path: str, where: str) -> dict[str, VarDef]:
+        items = self.items(node, path, where)
         out: dict[str, VarDef] = {}
         for key, vnode, kpos in items:
             try:
@@ -119,11 +123,7 @@ class Reader:
 
     def read_group(self, name: str, node: yaml.Node, path: str, where: str) -> None:
         group = self.group(name)
-        try:
-            items = mapping_items(node, path, where)
-        except LintError as exc:
-            self.errors.append(exc)
-            return
+        items = self.items(node, path, where)
         for key, vnode, kpos in items:
             if key == "vars":
                 defs = self.read_vars(vnode, path, f"{where}.vars")
@@ -136,11 +136,7 @@ class Reader:
             elif key == "hosts":
                 self._read_hosts(group, vnode, path, f"{where}.hosts")
             elif key == "children":
-                try:
-                    children = mapping_items(vnode, path, f"{where}.children")
-                except LintError as exc:
-                    self.errors.append(exc)
-                    continue
+                children = self.items(vnode, path, f"{where}.children")
                 for child, cnode, _ in children:
                     if child not in group.children:
                         group.children.append(child)
@@ -158,11 +154,7 @@ class Reader:
                 )
 
     def _read_hosts(self, group: Group, node: yaml.Node, path: str, where: str) -> None:
-        try:
-            items = mapping_items(node, path, where)
-        except LintError as exc:
-            self.errors.append(exc)
-            return
+        items = self.items(node, path, where)
         for host, hnode, kpos in items:
             self.add_host(group, host)
             self.host_pos.setdefault(host, kpos)
@@ -190,11 +182,7 @@ class Reader:
             return
         if root is None:
             return
-        try:
-            items = mapping_items(root, label, "inventory")
-        except LintError as exc:
-            self.errors.append(exc)
-            return
+        items = self.items(root, label, "inventory")
         for name, gnode, _ in items:
             self.read_group(name, gnode, label, name)
 
