@@ -717,3 +717,12 @@ def test_kernel_capabilities() -> None:
     assert not kernel_for(dialect=RFC).has_reserve_mem
     assert kernel_for(dialect=RFC).has_mem_name
     assert not kernel_for("6.1.0").has_mem_name
+
+
+def test_early_boot_step_only_where_reserve_mem_runs() -> None:
+    """simulate listed what memblock gave out 'before reserve_mem=' on kernels without it."""
+    steps = {}
+    for release in ("6.1.0-28-amd64", "6.12.9-amd64"):
+        result = simulate(FIRMWARE, "reserve_mem=12M:4096:oops", kernel_for(release))
+        steps[release] = [e for e in result.events if e.action == "early-boot"]
+    assert not steps["6.1.0-28-amd64"] and len(steps["6.12.9-amd64"]) == 1

@@ -392,7 +392,8 @@ def _reserve_mem(
         headroom=options.headroom,
         crash=(request, boot.kernel) if request is not None else None,
     )
-    boot.events.append(Event(None, "early-boot", 0, "early-boot", placer.story()))
+    if boot.kernel.has_reserve_mem:  # what it gave out before reserve_mem=, which only 6.11+ runs
+        boot.events.append(Event(None, "early-boot", 0, "early-boot", placer.story()))
     names = N.ReserveMemNames()
     for p in specs:
         spec = P.read_reserve_mem(p, p.value)
