@@ -7,18 +7,23 @@ over /etc/default, /etc/kernel and /boot (an empty directory when the fixture ha
 nothing of this machine shows through) and its DMI files as an overlay on /sys/class. Nothing in the collector knows about this.
 A fixture host directory may hold: ``memmap/`` (sysfs-style), ``cmdline``, ``class/``, ``etc/``,
 ``boot/`` and ``dmesg.txt`` (a host without a firmware map whose ``dmesg`` prints that log).
+
+``ensure_user`` and ``sudoers_rule`` give the sudo tests an unprivileged login user and a
+test-only ``/etc/sudoers.d`` file (removed afterwards).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import shutil
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +146,18 @@ def _mount_script(fixture: Path | None, workdir: Path, sshd_config: Path) -> str
             lines.append(f"mount --bind {q(str(post / 'tracing'))} /sys/kernel/tracing")
         if (post / "pstore").is_dir():
             lines.append("mount -t pstore pstore /sys/fs/pstore")
+        archive = post / "systemd-pstore"  # what systemd-pstore moved out of /sys/fs/pstore
+        if archive.is_dir():
+            if os.path.isdir("/var/lib/systemd/pstore"):
+                lines.append(f"mount --bind {q(str(archive))} /var/lib/systemd/pstore")
+            else:
+                lower = workdir / "var-lib-systemd"
+                shutil.copytree(archive, lower / "pstore", dirs_exist_ok=True)
+                lines.append("mkdir -p /var/lib/systemd")
+                lines.append(
+                    f"mount -t overlay overlay -o lowerdir={q(f'{lower}:/var/lib/systemd')} "
+                    "/var/lib/systemd"
+                )
         if (fixture / "dmesg.txt").is_file():
             fake = workdir / "dmesg"
             fake.write_text(f"#!/bin/sh\nexec cat {q(str(fixture / 'dmesg.txt'))}\n")
@@ -149,6 +166,51 @@ def _mount_script(fixture: Path | None, workdir: Path, sshd_config: Path) -> str
             lines.append(f"mount --bind {q(str(fake))} {q(real)}")
     lines.append(f"exec {SSHD} -D -e -f {q(str(sshd_config))}")
     return "\n".join(lines)
+
+
+def sudo_available() -> str | None:
+    """Why the sudo tests cannot run here (on top of ``sshd_available``), or None."""
+    if shutil.which("sudo") is None or shutil.which("visudo") is None:
+        return "sudo is not installed (run .ci/install-sshd.sh)"
+    if shutil.which("useradd") is None:
+        return "useradd (passwd) is missing"
+    return None
+
+
+def ensure_user(name: str) -> None:
+    """An unprivileged login user ``name`` (created once, kept: CI runs as root).
+
+    Its password is ``*`` (no password can match), not the ``!`` useradd leaves: sshd without
+    PAM refuses a locked account even for a key.
+    """
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "-M", "-d", "/nonexistent", "-s", "/bin/sh", name],
+            check=True,
+        )
+    subprocess.run(["usermod", "-p", "*", name], check=True)
+
+
+@contextmanager
+def sudoers_rule(name: str, rule: str) -> Iterator[Path]:
+    """``rule`` in ``/etc/sudoers.d/memmap-lint-test-<name>`` while the block runs.
+
+    Checked with ``visudo -cf`` first (a broken file would break sudo for everyone) and written
+    atomically; removed afterwards.
+    """
+    path = Path("/etc/sudoers.d") / f"memmap-lint-test-{name}"
+    staged = path.with_name(f".{path.name}.tmp")  # sudo skips names with a dot
+    staged.write_text(rule.rstrip("\n") + "\n")
+    staged.chmod(0o440)
+    try:
+        subprocess.run(["visudo", "-cqf", str(staged)], check=True, capture_output=True)
+        os.replace(staged, path)
+        yield path
+    finally:
+        staged.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def start_server(
