@@ -12,7 +12,13 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
+from memmap_lint.cli.common import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    Subparsers,
+    add_inventory_arguments,
+)
 from memmap_lint.errors import LintError, LintErrors
 
 if TYPE_CHECKING:
@@ -29,8 +35,7 @@ def add_parser(sub: Subparsers) -> None:
             "per kernel dialect (memmap=nn*align:name for the RFC patch, reserve_mem= for 6.11+)."
         ),
     )
-    p.add_argument("inventory", metavar="INVENTORY", help="inventory file or directory")
-    p.add_argument("--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups)")
+    add_inventory_arguments(p)
     p.add_argument("--group", metavar="G", help="only the hosts of group G")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the advice here (atomically)")

@@ -11,7 +11,13 @@ import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from memmap_lint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Subparsers
+from memmap_lint.cli.common import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    Subparsers,
+    add_inventory_arguments,
+)
 from memmap_lint.collect.defaults import (
     CACHE_DIR_NAME,
     DEFAULT_JOBS,
@@ -60,10 +66,7 @@ def add_parser(sub: Subparsers) -> None:
         description="Collect every selected host of an inventory over SSH (read-only, fixed "
         "commands) into the cache, and print what was found.",
     )
-    p.add_argument("inventory", metavar="INVENTORY", help="inventory file or directory")
-    p.add_argument(
-        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
-    )
+    add_inventory_arguments(p)
     p.add_argument(
         "--jobs",
         type=int,

@@ -31,6 +31,19 @@ BOOT_KINDS = (
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def add_hosts_option(p: argparse.ArgumentParser) -> None:
+    """--hosts, an Ansible host pattern (``inventory.select.select_hosts``)."""
+    p.add_argument(
+        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
+    )
+
+
+def add_inventory_arguments(p: argparse.ArgumentParser) -> None:
+    """The INVENTORY argument and --hosts of the commands that read one inventory."""
+    p.add_argument("inventory", metavar="INVENTORY", help="inventory file or directory")
+    add_hosts_option(p)
+
+
 def add_rule_options(p: argparse.ArgumentParser, fail_on_default: str | None) -> None:
     """--select, --ignore, --rules-dir and --fail-on, shared by lint and simulate."""
     for flag, what in (("--select", "only these rules"), ("--ignore", "not these rules")):

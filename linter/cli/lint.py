@@ -13,6 +13,7 @@ from memmap_lint.cli.common import (
     EXIT_FINDINGS,
     FORMATS,
     Subparsers,
+    add_hosts_option,
     add_rule_options,
 )
 
@@ -54,9 +55,7 @@ def add_parser(sub: Subparsers) -> None:
         "--e820", metavar="CAPTURE", help="the firmware map boot files are checked against"
     )
     p.add_argument("--config", metavar="FILE", help="config file (default: found upward)")
-    p.add_argument(
-        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
-    )
+    add_hosts_option(p)
     p.add_argument(
         "--collect",
         choices=("never", "missing", "always"),

@@ -20,6 +20,7 @@ from memmap_lint.cli.common import (
     EXIT_FINDINGS,
     FORMATS,
     Subparsers,
+    add_inventory_arguments,
     add_rule_options,
 )
 
@@ -34,10 +35,7 @@ def add_parser(sub: Subparsers) -> None:
         description="Collect each host's post-boot facts and compare them with the simulation "
         "of the command line it booted: regions, ramoops, trace instances, pstore.",
     )
-    p.add_argument("inventory", metavar="INVENTORY", help="inventory file or directory")
-    p.add_argument(
-        "--hosts", metavar="PATTERN", help="Ansible host pattern (names, globs, groups, !x)"
-    )
+    add_inventory_arguments(p)
     p.add_argument(
         "--collect",
         choices=("always", "never"),
