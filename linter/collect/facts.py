@@ -8,6 +8,7 @@ One schema shared by the SSH collector, the cache and (later) the Ansible facts 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +17,8 @@ from typing import Any, Literal, cast
 
 from memmap_lint.collect.postboot import PostBoot
 from memmap_lint.errors import LintError
+
+_CPULIST = re.compile(r"\d{1,5}(?:-\d{1,5})?(?:,\d{1,5}(?:-\d{1,5})?){0,1023}")
 
 FACTS_SCHEMA_ID = "memmap-lint/facts/v1"
 
@@ -64,6 +67,8 @@ class HostFacts:
     e820_text: str = ""
     dmi_product: str | None = None
     bios_version: str | None = None
+    #: ``/sys/devices/system/cpu/possible`` as read (a cpulist such as ``0-7``), None if unread.
+    cpus_possible: str | None = None
     boot_files: Mapping[str, str] = field(default_factory=dict)
     boot_kernels: tuple[str, ...] = ()
     next_kernel: str | None = None
@@ -90,6 +95,7 @@ class HostFacts:
             "e820_text": self.e820_text,
             "dmi_product": self.dmi_product,
             "bios_version": self.bios_version,
+            "cpus_possible": self.cpus_possible,
             "boot_files": dict(sorted(self.boot_files.items())),
             "boot_kernels": list(self.boot_kernels),
             "next_kernel": self.next_kernel,
@@ -97,6 +103,16 @@ class HostFacts:
             "notes": list(self.notes),
             **extra,
         }
+
+    @property
+    def cpus(self) -> int | None:
+        """``nr_cpu_ids``: the highest possible CPU plus one (K6.12 kernel/smp.c
+        ``setup_nr_cpu_ids()``, ``find_last_bit(cpu_possible_mask) + 1``); None when not read or
+        not a cpulist (lib/bitmap-str.c ``bitmap_print_to_pagebuf``: ``0-3,8-11``)."""
+        text = (self.cpus_possible or "").strip()
+        if not _CPULIST.fullmatch(text):
+            return None
+        return max(int(n) for n in re.split(r"[,-]", text)) + 1
 
     @classmethod
     def from_dict(cls, data: object) -> HostFacts:
@@ -116,6 +132,7 @@ class HostFacts:
             e820_text=d["e820_text"],
             dmi_product=d["dmi_product"],
             bios_version=d["bios_version"],
+            cpus_possible=d.get("cpus_possible"),
             boot_files=dict(d["boot_files"]),
             boot_kernels=tuple(d["boot_kernels"]),
             next_kernel=d["next_kernel"],

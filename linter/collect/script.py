@@ -61,6 +61,7 @@ uname -m | out uname-m
 f /proc/cmdline
 f /sys/class/dmi/id/product_name
 f /sys/class/dmi/id/bios_version
+f /sys/devices/system/cpu/possible
 MM='for d in /sys/firmware/memmap/*; do i=${d##*/}; case $i in ""|*[!0-9]*) continue;; esac; { read -r s < "$d/start" && read -r e < "$d/end" && read -r t < "$d/type"; } 2>/dev/null || exit 1; printf "%s %s %s %s\n" "$i" "$s" "$e" "$t"; done'
 klog=0
 if [ ! -d /sys/firmware/memmap ]; then echo "M memmap"; klog=1
@@ -152,6 +153,8 @@ _KEYS = frozenset(
      *POSTBOOT_KEYS}
 )  # fmt: skip
 _DMI = {"product": "/sys/class/dmi/id/product_name", "bios": "/sys/class/dmi/id/bios_version"}
+#: One-line, world-readable facts besides the DMI ones (not boot files).
+_ONE_LINE = (*_DMI.values(), "/sys/devices/system/cpu/possible")
 _KERNEL_NAME = re.compile(r"[A-Za-z0-9._+@:,=-]{1,255}")
 
 
@@ -166,7 +169,7 @@ class Sections:
 
 
 def _known_key(key: str) -> bool:
-    if key in _KEYS or key in ("/proc/cmdline", *_DMI.values()):
+    if key in _KEYS or key in ("/proc/cmdline", *_ONE_LINE):
         return True
     if "/../" in key or key.endswith("/.."):
         return False
@@ -297,12 +300,12 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
             notes.append(f"/sys/firmware/memmap {why} and the kernel log unreadable: no e820 map")
     boot_files: dict[str, str] = {}
     for key, raw in sections.data.items():
-        if key.startswith("/") and key not in ("/proc/cmdline", *_DMI.values(), *POSTBOOT_KEYS):
+        if key.startswith("/") and key not in ("/proc/cmdline", *_ONE_LINE, *POSTBOOT_KEYS):
             boot_files[key] = _text(raw)
     unread = sorted(
         k
         for k in sections.denied
-        if k.startswith("/") and k not in _DMI.values() and k not in POSTBOOT_KEYS
+        if k.startswith("/") and k not in _ONE_LINE and k not in POSTBOOT_KEYS
     )
     if unread:
         notes.append("unreadable: " + ", ".join(unread))
@@ -314,6 +317,7 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
         raise GarbageOutput("a /boot/vmlinuz-* version has unexpected characters")
     dmi_product = _one_line(sections, _DMI["product"], False)
     bios_version = _one_line(sections, _DMI["bios"], False)
+    cpus_possible = _one_line(sections, _ONE_LINE[-1], False)
     nxt, how = next_kernel(boot_files, kernels, kernel_release)
     try:
         postboot = postboot_facts(sections.data, sections.missing, sections.denied)
@@ -330,6 +334,7 @@ def parse_output(raw: bytes, address: str, collected_at: str) -> HostFacts:
         e820_text=e820_text,
         dmi_product=dmi_product,
         bios_version=bios_version,
+        cpus_possible=cpus_possible,
         boot_files=boot_files,
         boot_kernels=kernels,
         next_kernel=nxt,

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from memmap_lint.bootconfig import BootEntry, Context, grubenv_values, parse_boot_text
 from memmap_lint.bootconfig.base import Source
 from memmap_lint.bootconfig.loader import frontend
+from memmap_lint.captures.image import iomem_image
 from memmap_lint.captures.parse import Capture, capture_digest, parse_capture
 from memmap_lint.collect.facts import FirmwareEntry, HostFacts
 from memmap_lint.engine.findings import Location
@@ -78,6 +79,19 @@ def facts_capture(facts: HostFacts, source: str) -> Capture | None:
     if facts.e820_text.strip():
         return parse_capture(facts.e820_text, source)
     return None
+
+
+def with_running_kernel(capture: Capture, facts: HostFacts) -> Capture:
+    """``capture`` with what the host says of its machine and running kernel: the possible CPUs,
+    the image extent (post-boot ``/proc/iomem``), the release they belong to."""
+    iomem = facts.postboot.iomem if facts.postboot is not None else None
+    image = iomem_image(iomem) if iomem else None
+    return replace(
+        capture,
+        cpus=facts.cpus or capture.cpus,
+        image=image or capture.image,
+        release=facts.kernel_release or capture.release,
+    )
 
 
 @dataclass(frozen=True)
@@ -224,7 +238,11 @@ class CollectedView:
 def view_of(facts: HostFacts, source: str, now: datetime) -> CollectedView:
     """Convert one host's facts; ``source`` names the capture in findings (e.g. the cache file)."""
     capture = facts_capture(facts, source)
+    # The profile is the firmware map; the running kernel's facts ride along (Runner keys its
+    # simulations by them too).
     digest = capture_digest(capture) if capture is not None else None
+    if capture is not None:
+        capture = with_running_kernel(capture, facts)
     boot = boot_cmdline(facts)
     if boot.kernel:
         kernel, how = boot.kernel, f"the kernel image of the {boot.source}"

@@ -44,7 +44,8 @@ class Linter:
     def _simulation(self, inp: HostInput) -> Any:
         if inp.capture is None:
             return None
-        key = (inp.digest, inp.cmdline.text, inp.kernel)
+        facts = inp.capture.boot_facts(inp.kernel.release)
+        key = (inp.digest, inp.cmdline.text, inp.kernel, facts)
         if key not in self._sims:
             self.simulations += 1
             self._sims[key] = simulate(
@@ -54,7 +55,7 @@ class Linter:
                 inp.capture.setup_data,
                 Options(
                     headroom=self.config.thresholds.headroom,
-                    facts=inp.capture.boot_facts(inp.kernel.release),
+                    facts=facts,
                 ),
             )
         return self._sims[key]

@@ -85,6 +85,7 @@ ansible_facts:
         e820_text: ""
         dmi_product: PowerEdge R7625
         bios_version: 1.6.6
+        cpus_possible: 0-127
         boot_files: {/etc/default/grub: "GRUB_DEFAULT=0\n"}
         boot_kernels: [6.1.0-28-amd64]
         next_kernel: 6.1.0-28-amd64
@@ -96,6 +97,7 @@ SCHEMA = "memmap-lint/facts/v1"
 MEMMAP = "/sys/firmware/memmap"
 DMI_PRODUCT = "/sys/class/dmi/id/product_name"
 DMI_BIOS = "/sys/class/dmi/id/bios_version"
+CPUS_POSSIBLE = "/sys/devices/system/cpu/possible"
 # The SSH collector's list (memmap_lint.collect.script.BOOT_FILE_PATTERNS), in the same order.
 BOOT_FILE_PATTERNS = (
     "/etc/default/grub",
@@ -312,6 +314,7 @@ def gather(module):
         "e820_text": e820_text,
         "dmi_product": one_line(DMI_PRODUCT),
         "bios_version": one_line(DMI_BIOS),
+        "cpus_possible": one_line(CPUS_POSSIBLE),
         "boot_files": dict(sorted(files.items())),
         "boot_kernels": boot_kernels(),
         "next_kernel": None,
