@@ -159,10 +159,19 @@ def test_a_baseline_fails_only_on_new_findings(fleet: Path) -> None:
     [
         ("{not json", "baseline.json:1:2: MM001 invalid baseline"),
         ('{"schema": "other"}', "baseline.json:1:1: MM001 not a baseline"),
+        (b'{"schema": "caf\xe9"}', "baseline.json:1:16: MM001 cannot read baseline: not UTF-8"),
     ],
 )
-def test_a_bad_baseline_is_one_located_error(fleet: Path, content: str, where: str) -> None:
-    (fleet / "baseline.json").write_text(content)
+def test_a_bad_baseline_is_one_located_error(fleet: Path, content: str | bytes, where: str) -> None:
+    data = content if isinstance(content, bytes) else content.encode()
+    (fleet / "baseline.json").write_bytes(data)
     p = run("inventory/prod.yaml", "--baseline", "baseline.json", cwd=fleet)
     assert p.returncode == 2
     assert p.stderr.startswith(where) and "Traceback" not in p.stderr
+
+
+def test_a_baseline_is_read_with_a_cap(fleet: Path) -> None:
+    """``--baseline /dev/zero`` read until memory ran out; it is bounded as an inventory is."""
+    p = run("inventory/prod.yaml", "--baseline", "/dev/zero", "-q", cwd=fleet)
+    assert p.returncode == 2
+    assert p.stderr.startswith("/dev/zero: MM001 cannot read baseline: larger than the inventory")

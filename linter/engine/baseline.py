@@ -16,11 +16,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from memmap_lint.engine.findings import Finding
 from memmap_lint.engine.results import HostResult
 from memmap_lint.errors import LintError
+from memmap_lint.fileio import read_text
 
 SCHEMA = "memmap-lint/baseline/v1"
 
@@ -57,11 +57,13 @@ def baseline_text(results: Sequence[HostResult]) -> str:
 
 def load_baseline(path: str) -> frozenset[str]:
     """The fingerprints of baseline file ``path`` (MM001 with line:col when it is not one)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8: {exc.reason}"
-        raise LintError("MM001", f"cannot read baseline: {reason}", path) from exc
+    try:  # bounded as inventories are (a baseline grows with the fleet); no hang on a FIFO
+        text = read_text(path, "inventory", "MM001")
+    except LintError as exc:
+        why = exc.message.removeprefix("cannot read: ")
+        raise LintError(
+            "MM001", f"cannot read baseline: {why}", path, exc.line, exc.column
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
