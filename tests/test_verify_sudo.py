@@ -5,7 +5,8 @@ mounted as tests/sshd_harness.py does; the login user is a real unprivileged acc
 root-only facts (the ramoops parameters, /proc/iomem, /sys/fs/pstore, the kernel log of the
 fake ``dmesg``) are read through ``sudo -n`` when a test-only sudoers rule allows it without a
 password; otherwise the collector says which facts it could not read (MM706), and never waits
-for a password. A second host shows a pstore record archived by systemd-pstore.
+for a password. A second host shows a pstore record archived by systemd-pstore. The last test
+logs in with the real ansible-playbook as the same user, with and without ``ansible_become``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ansible_harness as a
 import pytest
 import sshd_harness as h
 from memmap_lint.collect.facts import HostFacts
@@ -170,3 +172,62 @@ def test_without_sudo_the_unread_facts_are_named(lab: Lab, rule: str | None, sud
     pb = cached(inv, "good").postboot
     assert pb is not None and pb.sudo is False
     assert {"/proc/iomem", "ramoops-params", "pstore"} <= set(pb.denied)
+
+
+PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - memmap_lint.preflight.facts:
+    - memmap_lint.preflight.verify:
+      register: verified
+      ignore_errors: true
+    - ansible.builtin.copy:
+        content: "{{ verified | to_json }}"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+      delegate_to: localhost
+"""
+
+
+def ansible_verify(lab: Lab, tmp: Path, become: bool) -> dict[str, Any]:
+    """The verify task's result for host good, Ansible logging in as the unprivileged user."""
+    tmp.mkdir()
+    remote_tmp = lab.tmp / "ansible-remote"  # the user's own: its home does not exist
+    remote_tmp.mkdir(exist_ok=True)
+    shutil.chown(remote_tmp, USER)
+    known = lab.tmp / "ansible_known_hosts"
+    known.write_text("".join(f"{line}\n" for line in lab.servers["good"].known_hosts_lines()))
+    cmdline = console_facts((RECORDED / "good.console").read_text()).proc_cmdline
+    inventory = tmp / "inventory.yaml"
+    inventory.write_text(
+        json.dumps(
+            {"all": {"hosts": {"good": {
+                "ansible_host": "127.0.0.1", "ansible_port": lab.servers["good"].port(),
+                "ansible_user": USER, "ansible_ssh_private_key_file": str(lab.key),
+                "ansible_ssh_common_args":
+                    f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
+                "ansible_become": become, "ansible_remote_tmp": str(remote_tmp),
+                # the controller's venv lives under /root, which the user cannot enter
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "kernel_cmdline": cmdline,
+            }}}}
+        )
+    )  # fmt: skip
+    play = tmp / "verify.yml"
+    play.write_text(PLAY)
+    res = a.run(["ansible-playbook", "-i", str(inventory), str(play), "-e", f"out_dir={tmp}"], tmp)
+    assert res.returncode == 0, res.stdout + res.stderr  # ignore_errors: a failed verify is data
+    result: dict[str, Any] = json.loads((tmp / "good.json").read_text())
+    return result
+
+
+@pytest.mark.ansible
+@pytest.mark.skipif(a.ansible_missing() is not None, reason=str(a.ansible_missing()))
+def test_ansible_become_through_sudo(lab: Lab, tmp_path: Path) -> None:
+    """``ansible_become: true`` runs the facts module as root through the same sudo rule."""
+    with h.sudoers_rule("nopasswd", NOPASSWD):
+        became = ansible_verify(lab, tmp_path / "become", become=True)
+    assert became["failed"] is False, became["msg"]
+    assert sorted(f["code"] for f in became["findings"]) == ["MM708", "MM708"]
+    plain = ansible_verify(lab, tmp_path / "plain", become=False)
+    assert "MM706" in [f["code"] for f in plain["findings"]], plain
