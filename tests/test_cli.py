@@ -15,16 +15,25 @@ FIX = Path(__file__).parent / "fixtures"
 R7625 = FIX / "e820" / "dell-poweredge-r7625-256g.txt"
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "memmap_lint.cli.main", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
-def _inventory(tmp_path: Path, cmdline: str, kernel: str = "6.1.0-28-amd64", extra: str = "") -> Path:
+def _inventory(
+    tmp_path: Path, cmdline: str, kernel: str = "6.1.0-28-amd64", extra: str = ""
+) -> Path:
     inv = tmp_path / "inv.yaml"
-    inv.write_text(textwrap.dedent(f"""\
+    inv.write_text(
+        textwrap.dedent(f"""\
         all:
           vars:
             kernel: {kernel}
@@ -32,20 +41,30 @@ def _inventory(tmp_path: Path, cmdline: str, kernel: str = "6.1.0-28-amd64", ext
           hosts:
             h1:
               e820: {R7625}
-        {extra}"""))
+        {extra}""")
+    )
     return inv
 
 
 def test_simulate_rfc_shows_both_regions_and_their_overlap() -> None:
-    p = run("simulate", "--e820", str(R7625), "--cmdline",
-            "memmap=12M*4096:oops memmap=12M*4096:trace ramoops.mem_name=oops", "--dialect", "rfc")
+    p = run(
+        "simulate",
+        "--e820",
+        str(R7625),
+        "--cmdline",
+        "memmap=12M*4096:oops memmap=12M*4096:trace ramoops.mem_name=oops",
+        "--dialect",
+        "rfc",
+    )
     assert p.returncode == 1, p.stderr  # the overlap is a finding
     assert "oops" in p.stdout and "trace" in p.stdout
     assert "share" in p.stdout and "the same memory" in p.stdout
 
 
 def test_simulate_stock_drops_the_ram() -> None:
-    p = run("simulate", "--e820", str(R7625), "--cmdline", "memmap=12M*4096:oops", "--kernel", "6.1.0")
+    p = run(
+        "simulate", "--e820", str(R7625), "--cmdline", "memmap=12M*4096:oops", "--kernel", "6.1.0"
+    )
     assert p.returncode == 1, p.stderr
     assert "MM105" in p.stdout
     assert "every RAM byte at or above 0xc00000" in p.stdout
@@ -53,16 +72,32 @@ def test_simulate_stock_drops_the_ram() -> None:
 
 
 def test_simulate_json_contract() -> None:
-    p = run("simulate", "--e820", str(R7625), "--cmdline", "memmap=12M*4096:oops",
-            "--dialect", "rfc", "--format", "json")
+    p = run(
+        "simulate",
+        "--e820",
+        str(R7625),
+        "--cmdline",
+        "memmap=12M*4096:oops",
+        "--dialect",
+        "rfc",
+        "--format",
+        "json",
+    )
     data = json.loads(p.stdout)
     assert data["schema"] == "memmap-lint/report/v1"
     host = data["hosts"][0]
     assert host["dialect"] == "rfc" and host["panic"] is None
-    assert host["e820"][0] == {"start": 0x100, "end": 0x8EFFF, "type": "usable"}  # the capture's first line
+    assert host["e820"][0] == {
+        "start": 0x100,
+        "end": 0x8EFFF,
+        "type": "usable",
+    }  # the capture's first line
     region = host["regions"][0]
     assert {k: region[k] for k in ("name", "size", "align", "status", "param")} == {
-        "name": "oops", "size": 12 << 20, "align": 4096, "status": "placed",
+        "name": "oops",
+        "size": 12 << 20,
+        "align": 4096,
+        "status": "placed",
         "param": "memmap=12M*4096:oops",
     }
     assert isinstance(region["start"], int)
@@ -100,7 +135,9 @@ def test_lint_bad_inventory_exit_2(tmp_path: Path) -> None:
     inv.write_text("all:\n  vars:\n    kernel_cmdline: 12\n")
     p = run(str(inv))
     assert p.returncode == 2
-    assert p.stderr.strip() == f"{inv}:3:21: MM604 all.vars.kernel_cmdline: 12 is not of type 'string'"
+    assert (
+        p.stderr.strip() == f"{inv}:3:21: MM604 all.vars.kernel_cmdline: 12 is not of type 'string'"
+    )
 
 
 def test_output_file_written_atomically(tmp_path: Path) -> None:
@@ -165,6 +202,15 @@ def test_rules_dir_plugin(tmp_path: Path) -> None:
     assert "MM901" in run("rules", "--rules-dir", str(tmp_path / "rules")).stdout
 
 
+def test_rules_dir_module_with_a_syntax_error_is_located(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.py").write_text("CODE = 'MM902'\ndef check(:\n")
+    p = run(str(_inventory(tmp_path, "ro")), "--rules-dir", str(tmp_path / "rules"))
+    where = tmp_path / "rules" / "bad.py"
+    assert p.returncode == 2
+    assert p.stderr == f"{where}:2:11: MM001 rule module failed to load: invalid syntax\n"
+
+
 def test_entry_point_plugin(tmp_path: Path) -> None:
     """A site package registering rules through the memmap_lint.rules entry-point group."""
     site = tmp_path / "site"
@@ -207,7 +253,7 @@ def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
 
 def test_missing_capture_points_at_the_inventory(tmp_path: Path) -> None:
     inv = tmp_path / "inv.yaml"
-    inv.write_text('all:\n  hosts:\n    h: {e820: nope.txt}\n')
+    inv.write_text("all:\n  hosts:\n    h: {e820: nope.txt}\n")
     p = run(str(inv))
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"{inv}:3:15: MM602 host h: e820 (")

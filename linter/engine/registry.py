@@ -40,6 +40,9 @@ def _dir_modules(folder: str) -> Iterable[types.ModuleType]:
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
+        except SyntaxError as exc:  # where Python stopped reading it, as the interpreter says
+            why = f"rule module failed to load: {exc.msg}"
+            raise LintError("MM001", why, str(file), exc.lineno, exc.offset) from None
         except Exception as exc:
             raise LintError("MM001", f"rule module failed to load: {exc!r}", str(file)) from exc
         yield module
