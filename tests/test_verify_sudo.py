@@ -189,8 +189,8 @@ PLAY = """
 """
 
 
-def ansible_verify(lab: Lab, tmp: Path, become: bool) -> dict[str, Any]:
-    """The verify task's result for host good, Ansible logging in as the unprivileged user."""
+def ansible_play(lab: Lab, tmp: Path, become: bool) -> subprocess.CompletedProcess[str]:
+    """PLAY on host good, Ansible logging in as the unprivileged user."""
     tmp.mkdir()
     remote_tmp = lab.tmp / "ansible-remote"  # the user's own: its home does not exist
     remote_tmp.mkdir(exist_ok=True)
@@ -215,7 +215,12 @@ def ansible_verify(lab: Lab, tmp: Path, become: bool) -> dict[str, Any]:
     )  # fmt: skip
     play = tmp / "verify.yml"
     play.write_text(PLAY)
-    res = a.run(["ansible-playbook", "-i", str(inventory), str(play), "-e", f"out_dir={tmp}"], tmp)
+    return a.run(["ansible-playbook", "-i", str(inventory), str(play), "-e", f"out_dir={tmp}"], tmp)
+
+
+def ansible_verify(lab: Lab, tmp: Path, become: bool) -> dict[str, Any]:
+    """The verify task's result for host good."""
+    res = ansible_play(lab, tmp, become)
     assert res.returncode == 0, res.stdout + res.stderr  # ignore_errors: a failed verify is data
     result: dict[str, Any] = json.loads((tmp / "good.json").read_text())
     return result
@@ -231,3 +236,14 @@ def test_ansible_become_through_sudo(lab: Lab, tmp_path: Path) -> None:
     assert sorted(f["code"] for f in became["findings"]) == ["MM708", "MM708"]
     plain = ansible_verify(lab, tmp_path / "plain", become=False)
     assert "MM706" in [f["code"] for f in plain["findings"]], plain
+
+
+@pytest.mark.ansible
+@pytest.mark.skipif(a.ansible_missing() is not None, reason=str(a.ansible_missing()))
+def test_ansible_become_needing_a_password_fails_at_once(lab: Lab, tmp_path: Path) -> None:
+    """A sudo rule with a password: Ansible's ``sudo -n`` fails the host, it does not wait."""
+    with h.sudoers_rule("partial", f"{USER} ALL=(root) /usr/bin/sh -c *\n"):
+        res = ansible_play(lab, tmp_path / "password", become=True)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "Missing sudo password" in out, out
+    assert not (tmp_path / "password" / "good.json").exists()
