@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memmap_lint.errors import LintError
 from memmap_lint.kernel.e820 import U32, U64, Entry, parse_type_name
-from memmap_lint.kernel.earlyboot import Facts
+from memmap_lint.kernel.earlyboot import Facts, Learned
 
 #: The code of every capture error (the rule catalog: MM602 no-e820-capture).
 CODE = "MM602"
@@ -51,6 +51,8 @@ class Capture:
     image_size: int | None = None
     #: The release that printed the capture (``Linux version``, or the collector's ``uname -r``).
     release: str | None = None
+    #: Where ``verify`` saw reserve_mem regions land on this profile (each with its release).
+    learned: tuple[Learned, ...] = ()
 
     def boot_facts(self, next_release: str | None = None) -> Facts:
         """What this boot says about the next one's early-boot allocations (reserve_mem's model).
@@ -58,6 +60,10 @@ class Capture:
         The CPUs are the machine's; the image is the running kernel's, so it is used only when
         ``next_release`` is that release or not known, else the defaults are, and said so.
         """
+        learned = tuple(x for x in self.learned if next_release and x.release == next_release)
+        return replace(self._running_facts(next_release), learned=learned)
+
+    def _running_facts(self, next_release: str | None) -> Facts:
         if self.image is None and self.image_size is None:
             return Facts(cpus=self.cpus)
         ran = self.release or "the running kernel"

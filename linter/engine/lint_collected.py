@@ -20,6 +20,7 @@ from typing import Any
 from memmap_lint.collect.run import Outcome
 from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.hostinput import Sources
+from memmap_lint.engine.learned import learned_addresses
 from memmap_lint.errors import LintError
 
 INVENTORY_CMDLINE_VARS = ("kernel_cmdline", "boot_files")
@@ -69,6 +70,7 @@ def with_collected(inp: Sources, outcome: Outcome, now: datetime) -> Sources:
                 f"the host reported at {outcome.facts.collected_at}; the collected map is used"
             )
         capture, digest = view.capture, view.digest
+        capture = replace(capture, learned=learned_addresses(outcome.facts, host.name))
     elif inp.capture is not None:
         collected.pop("profile", None)
     if failure is not None and outcome.age is not None and outcome.age > outcome.max_age:

@@ -26,7 +26,7 @@ kernel shows comes from the post-boot facts (``collect.postboot``), read as the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,14 @@ from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.findings import Location
 from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build
 from memmap_lint.engine.inventory_input import sources_of
+from memmap_lint.engine.observed import (
+    TRACE_FAILED,
+    TRACE_MAPPED,
+    as_int,
+    klog_lines,
+    matches,
+    observed_regions,
+)
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.model import Host
 from memmap_lint.inventory.yamlpos import Pos
@@ -55,75 +63,10 @@ if TYPE_CHECKING:
 _RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
 _RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
 _PSTORE_OTHER = re.compile(r"pstore: backend '([^']*)' already loaded: ignoring '([^']*)'")
-_TRACE_MAPPED = re.compile(
-    r"Tracing: mapped boot instance (\S+) at physical memory 0x([0-9a-f]+) of size 0x([0-9a-f]+)"
-)
-_TRACE_FAILED = re.compile(r"Failed to map boot instance (\S+) to (\S+)")
-_RESERVE_MEM_PARAM = re.compile(r"(\S+)\s+\(([^)]*)\)")
 #: The kernel's own ramoops messages that are not failures.
 _RAMOOPS_OK = ("using module parameters", "using 0x")
 
 Json = dict[str, Any]
-
-
-def _klog_lines(pb: PostBoot) -> list[str]:
-    return (pb.klog or "").splitlines()
-
-
-def _matches(pattern: re.Pattern[str], lines: Iterable[str]) -> list[re.Match[str]]:
-    return [m for line in lines if (m := pattern.search(line)) is not None]
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text, 0) if text is not None else None
-    except ValueError:
-        return None
-
-
-def _name_set(value: str | None) -> str | None:
-    """A ramoops ``charp`` parameter as sysfs shows it (``(null)`` when unset)."""
-    return None if value in (None, "", "(null)") else value
-
-
-def observed_regions(pb: PostBoot, cmdline: Cmdline) -> tuple[dict[str, Json], set[str]]:
-    """reserve_mem regions the running kernel shows: name -> {start, size, evidence}; and the
-    names it shows do not exist."""
-    seen: dict[str, Json] = {}
-    absent: set[str] = set()
-    lines = _klog_lines(pb)
-    params = pb.ramoops or {}
-    name = _name_set(params.get("mem_name"))
-    if name is not None:
-        size, start = _int(params.get("mem_size")), _int(params.get("mem_address"))
-        if size:
-            seen[name] = {"start": start, "size": size, "evidence": "ramoops mem_name lookup"}
-        elif not cmdline.named("ramoops.mem_size"):
-            absent.add(name)  # ramoops_init() leaves mem_size at 0 for an unknown name
-    targets = {
-        i.name: i.target
-        for p in cmdline.named("trace_instance")
-        for i in instances(p)
-        if i.target is not None and not i.target[:1].isdigit()
-    }
-    for m in _matches(_TRACE_MAPPED, lines):
-        region = targets.get(m[1])
-        if region is not None and region not in seen:
-            seen[region] = {
-                "start": int(m[2], 16),
-                "size": int(m[3], 16),
-                "evidence": f"trace instance {m[1]} mapped there",
-            }
-    for m in _matches(_TRACE_FAILED, lines):
-        absent.add(m[2])
-    if pb.reserve_mem_param is not None:
-        listed = {m[1] for m in _matches(_RESERVE_MEM_PARAM, pb.reserve_mem_param.splitlines())}
-        for n in listed:
-            seen.setdefault(
-                n, {"start": None, "size": None, "evidence": "debugfs reserve_mem_param"}
-            )
-        absent |= {n for n in targets.values() if n not in listed}
-    return seen, absent - seen.keys()
 
 
 def _user_map(pb: PostBoot) -> tuple[Entry, ...] | None:
@@ -209,7 +152,7 @@ def _ramoops(sim: Simulation, pb: PostBoot, regions: list[Json]) -> Json | None:
     wanted = sim.cmdline.named("ramoops.mem_name", "ramoops.mem_address", "ramoops.mem_size")
     if not wanted:
         return None
-    lines = _klog_lines(pb)
+    lines = klog_lines(pb)
     out: Json = {"params": dict(pb.ramoops) if pb.ramoops is not None else None}
     name_param = sim.cmdline.last("ramoops.mem_name")
     name = name_param.value if name_param is not None else None
@@ -218,11 +161,11 @@ def _ramoops(sim: Simulation, pb: PostBoot, regions: list[Json]) -> Json | None:
         (r for r in regions if r["kind"] == "reserve_mem" and r["name"] == name and name), None
     )
     out["region"] = region["index"] if region is not None else None
-    using = _matches(_RAMOOPS_USING, lines)
+    using = matches(_RAMOOPS_USING, lines)
     out["errors"] = [
-        m[1] for m in _matches(_RAMOOPS_LINE, lines) if not m[1].startswith(_RAMOOPS_OK)
+        m[1] for m in matches(_RAMOOPS_LINE, lines) if not m[1].startswith(_RAMOOPS_OK)
     ]
-    other = _matches(_PSTORE_OTHER, lines)
+    other = matches(_PSTORE_OTHER, lines)
     out["other_backend"] = other[-1][1] if other and other[-1][2] == "ramoops" else None
     if using:
         size, start = int(using[-1][1], 16), int(using[-1][2], 16)
@@ -256,7 +199,7 @@ def _zones(cmdline: Cmdline, params: Mapping[str, str]) -> dict[str, list[int]]:
     parameters, and modprobe.d options are added to the command line's (kmod)."""
     out: dict[str, list[int]] = {}
     for field in ZONES:
-        running = _int(params.get(field))
+        running = as_int(params.get(field))
         wanted = ramoops_value(cmdline, field)
         if running is not None and running != wanted:
             out[field] = [wanted, running]
@@ -264,9 +207,9 @@ def _zones(cmdline: Cmdline, params: Mapping[str, str]) -> dict[str, list[int]]:
 
 
 def _trace(sim: Simulation, pb: PostBoot, regions: list[Json]) -> list[Json]:
-    lines = _klog_lines(pb)
-    mapped = {m[1]: (int(m[2], 16), int(m[3], 16)) for m in _matches(_TRACE_MAPPED, lines)}
-    failed = {m[1]: m[2] for m in _matches(_TRACE_FAILED, lines)}
+    lines = klog_lines(pb)
+    mapped = {m[1]: (int(m[2], 16), int(m[3], 16)) for m in matches(TRACE_MAPPED, lines)}
+    failed = {m[1]: m[2] for m in matches(TRACE_FAILED, lines)}
     out: list[Json] = []
     for p in sim.cmdline.named("trace_instance"):
         for inst in instances(p):

@@ -78,6 +78,21 @@ MANY_CPUS = 256
 
 
 @dataclass(frozen=True, slots=True)
+class Learned:
+    """Where a ``reserve_mem=`` region really landed, as ``verify`` saw it on ``host`` (facts
+    collected at ``when``) running ``release``. ``requests`` are the ``(size, align)`` of that
+    boot's ``reserve_mem=`` parameters up to this one, in command-line order: a boot of the same
+    hardware profile and release making the same requests gets the same address, since
+    ``memblock_phys_alloc()`` is deterministic on the same early-boot state."""
+
+    requests: tuple[tuple[int, int], ...]
+    start: int
+    release: str
+    host: str
+    when: str
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the host says about its next boot; None means "not known": the default is used.
 
@@ -97,6 +112,12 @@ class Facts:
     image_size: int | None = None
     #: Where the image facts come from, or why the host's were set aside (said in notes).
     image_note: str = ""
+    #: Addresses ``verify`` saw for this profile and the next boot's release.
+    learned: tuple[Learned, ...] = ()
+
+    def learned_at(self, requests: tuple[tuple[int, int], ...]) -> Learned | None:
+        """The learned address of the last of ``requests``, if a boot made exactly these."""
+        return next((x for x in self.learned if x.requests == requests), None)
 
     def for_boot(self, kaslr: bool) -> Facts:
         """These facts for a boot with or without physical KASLR: the decompressor picks the

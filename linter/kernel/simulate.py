@@ -395,10 +395,12 @@ def _reserve_mem(
     if boot.kernel.has_reserve_mem:  # what it gave out before reserve_mem=, which only 6.11+ runs
         boot.events.append(Event(None, "early-boot", 0, "early-boot", placer.story()))
     names = N.ReserveMemNames()
+    asked: list[tuple[int, int]] = []
     for p in specs:
         spec = P.read_reserve_mem(p, p.value)
         size = spec.size.value if spec.size else 0
         align = spec.effective_align
+        asked.append((size, align))
         make = partial(
             Region,
             name=spec.name,
@@ -438,20 +440,29 @@ def _reserve_mem(
             )
             continue
         names.add(spec.name, len(boot.regions))
-        note = "address approximate: it depends on setup_arch()'s own allocations"
+        seen = options.facts.learned_at(tuple(asked))
+        start = got.start if seen is None else seen.start
+        if seen is None:
+            note = "address approximate: it depends on setup_arch()'s own allocations"
+            message = f"memblock reserves {human(size)} at about {start:#x} (top-down; approximate)"
+        else:
+            note = (
+                f"address learned: verify saw it at {start:#x} on {seen.host} "
+                f"(facts of {seen.when}, {seen.release}, same hardware profile and requests)"
+            )
+            message = f"memblock reserves {human(size)} at {start:#x} ({note})"
         if got.risk:
             note += "; " + got.risk
         boot.regions.append(
             make(
-                start=got.start,
+                start=start,
                 status=PLACED,
-                approximate=True,
+                approximate=seen is None,
                 note=note,
                 margin=got.margin,
                 risk=got.risk,
             )
         )
-        message = f"memblock reserves {human(size)} at about {got.start:#x} (top-down; approximate)"
         boot.event(
             p,
             "reserve",
