@@ -64,7 +64,10 @@ def lab() -> Iterator[Lab]:
         trees = {
             "good": host_tree(facts, tmp / "hosts" / "good"),
             "archived": host_tree(facts, tmp / "hosts" / "archived"),
+            "rootonly": host_tree(facts, tmp / "hosts" / "rootonly"),
         }
+        for entry in (trees["rootonly"] / "memmap").glob("*/*"):
+            entry.chmod(0o400)  # a kernel whose /sys/firmware/memmap is root-only
         record = trees["archived"] / "postboot" / "systemd-pstore" / ARCHIVED
         record.mkdir(parents=True)
         (record / "dmesg.txt").write_text("<0>Kernel panic - not syncing: sysrq triggered crash\n")
@@ -135,6 +138,22 @@ def test_sudo_nopasswd_reads_every_fact(lab: Lab) -> None:
     assert pb.ramoops == wpb.ramoops and pb.iomem == wpb.iomem
     assert pb.trace_instances == ("boot",) and pb.pstore_mounted is True
     assert facts.memmap == want.memmap
+
+
+@pytest.mark.parametrize("sudo", [True, False])
+def test_root_only_firmware_map(lab: Lab, sudo: bool) -> None:
+    """Through sudo the map is the recorded one; without, it is unreadable and said so."""
+    with h.sudoers_rule("nopasswd", NOPASSWD):
+        inv = inventory(lab, USER, sudo=sudo)
+        verify(lab, inv, "--format", "json", "--hosts", "rootonly")
+    facts = cached(inv, "rootonly")
+    want = console_facts((RECORDED / "good.console").read_text())
+    if sudo:
+        assert facts.e820_source == "sysfs" and facts.memmap == want.memmap
+        assert "/sys/firmware/memmap read through sudo -n" in facts.notes
+    else:
+        assert facts.memmap == () and facts.e820_source == "dmesg"  # the fallback
+        assert any(n.startswith("/sys/firmware/memmap unreadable") for n in facts.notes)
 
 
 def test_archived_pstore_record_is_kept(lab: Lab) -> None:
