@@ -172,8 +172,9 @@ def test_archived_pstore_record_is_kept(lab: Lab) -> None:
         (None, True),  # no sudoers rule at all: sudo -n would ask for a password
         (f"{USER} ALL=(root) /usr/bin/sh -c *, /usr/bin/dmesg\n", True),  # a rule with password
         (NOPASSWD, False),  # sudo allowed but not asked for
+        (f"Defaults:{USER} requiretty\n{NOPASSWD}", True),  # old RHEL: sudo wants a terminal
     ],
-    ids=["no-rule", "password", "not-asked"],
+    ids=["no-rule", "password", "not-asked", "requiretty"],
 )
 def test_without_sudo_the_unread_facts_are_named(lab: Lab, rule: str | None, sudo: bool) -> None:
     inv = inventory(lab, USER, sudo=sudo)
