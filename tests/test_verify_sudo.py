@@ -84,15 +84,20 @@ def lab() -> Iterator[Lab]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def inventory(lab: Lab, user: str, sudo: bool) -> Path:
-    inv = lab.tmp / "fleet" / f"{user}-{sudo}" / "inv.yaml"
+def inventory(lab: Lab, user: str, sudo: bool | None, become: bool | None = None) -> Path:
+    """Every host as ``user``; ``memmap_lint_sudo`` and ``ansible_become`` set when not None."""
+    flags = "".join(
+        f", {var}: {str(value).lower()}"
+        for var, value in (("memmap_lint_sudo", sudo), ("ansible_become", become))
+        if value is not None
+    )
+    inv = lab.tmp / "fleet" / f"{user}-{sudo}-{become}" / "inv.yaml"
     inv.parent.mkdir(parents=True, exist_ok=True)
     inv.write_text(
         "all:\n  hosts:\n"
         + "".join(
             f"    {name}: {{ansible_host: 127.0.0.1, ansible_port: {s.port()}, "
-            f"ansible_user: {user}, ansible_ssh_private_key_file: '{lab.key}', "
-            f"memmap_lint_sudo: {str(sudo).lower()}}}\n"
+            f"ansible_user: {user}, ansible_ssh_private_key_file: '{lab.key}'{flags}}}\n"
             for name, s in lab.servers.items()
         )
     )
@@ -154,6 +159,21 @@ def test_root_only_firmware_map(lab: Lab, sudo: bool) -> None:
     else:
         assert facts.memmap == () and facts.e820_source == "dmesg"  # the fallback
         assert any(n.startswith("/sys/firmware/memmap unreadable") for n in facts.notes)
+
+
+@pytest.mark.parametrize(
+    ("sudo", "become", "used"), [(None, True, True), (False, True, False), (None, False, False)]
+)
+def test_ansible_become_in_the_inventory(
+    lab: Lab, sudo: bool | None, become: bool, used: bool
+) -> None:
+    """``ansible_become`` asks for sudo unless ``memmap_lint_sudo`` says otherwise."""
+    with h.sudoers_rule("nopasswd", NOPASSWD):
+        inv = inventory(lab, USER, sudo=sudo, become=become)
+        verify(lab, inv, "--format", "json", "--hosts", "good")
+    pb = cached(inv, "good").postboot
+    assert pb is not None and pb.sudo is used
+    assert ("ramoops-params" in pb.denied) is not used
 
 
 def test_archived_pstore_record_is_kept(lab: Lab) -> None:
