@@ -20,7 +20,11 @@ from pathlib import Path
 
 import pytest
 import sshd_harness as h
+from memmap_lint.captures.parse import load_capture
 from memmap_lint.collect.cache import Cache
+from memmap_lint.kernel.earlyboot import Facts
+from memmap_lint.kernel.release import kernel_for
+from memmap_lint.kernel.simulate import Options, simulate
 
 pytestmark = [
     pytest.mark.sshd,
@@ -161,10 +165,19 @@ def test_lint_collect_missing(lab: Lab) -> None:
     p = run(home, str(inv), "--collect", "missing", "--format", "json")
     assert p.returncode == 1, p.stderr  # MM601 is an error finding
     hosts, findings = _report(p)
-    # db-01's map came over SSH from the R7625 fixture: the same table and the same placement
-    # as linting the fixture's /sys/firmware/memmap directory from a file
+    # db-01's map came over SSH from the R7625 fixture: the same table as linting the fixture's
+    # /sys/firmware/memmap directory from a file, and the same placement but for the CPU count:
+    # db-01's facts hold this machine's /sys/devices/system/cpu/possible (the lab's sshd runs
+    # here), file-01 assumes 8
     assert hosts["db-01"]["e820"] == hosts["file-01"]["e820"] and hosts["db-01"]["e820"]
-    assert hosts["db-01"]["regions"] == hosts["file-01"]["regions"]
+    db, fl = hosts["db-01"]["regions"], hosts["file-01"]["regions"]
+    assert [{**r, "start": 0} for r in db] == [{**r, "start": 0} for r in fl]
+    possible = Path("/sys/devices/system/cpu/possible").read_text().strip()
+    cpus = max(int(n) for n in possible.replace("-", ",").split(",")) + 1
+    line = "ro reserve_mem=12M:4096:oops ramoops.mem_name=oops"
+    here = simulate(load_capture(R7625_MAP).entries, line, kernel_for("6.12.11-amd64"),
+                    options=Options(facts=Facts(cpus=cpus)))  # fmt: skip
+    assert [r["start"] for r in db] == [r.start for r in here.regions]
     (region,) = hosts["db-01"]["regions"]
     assert (region["name"], region["size"], region["status"]) == ("oops", 12 << 20, "placed")
     # db-02 says nothing: the next boot's kernel and command line come from its grub.cfg

@@ -65,3 +65,31 @@ def test_other_requests_stay_approximate(tmp_path: Path) -> None:
     line = "nokaslr reserve_mem=16M:4096:oops ramoops.mem_name=oops"
     _, sim = _linted(tmp_path, f'kernel_cmdline: "{line}"')
     assert sim.regions[0].approximate
+
+
+def test_another_host_of_the_profile_learns_it(tmp_path: Path) -> None:
+    """vm2 (same firmware map and release, no post-boot facts of its own) gets vm1's address."""
+    from dataclasses import replace
+
+    from memmap_lint.engine.lint_collected import fleet_learned
+
+    facts = console_facts((RECORDED / "good.console").read_text())
+    blind = replace(facts, postboot=None)
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("all:\n  hosts:\n    vm1: {}\n    vm2: {}\n")
+    hosts = load_inventory(inv).hosts
+    outcomes = {
+        n: Outcome(n, f, f, 60.0, "ssh", (), tmp_path / f"{n}.json", 86400.0)
+        for n, f in (("vm1", facts), ("vm2", blind))
+    }
+    learned = fleet_learned(outcomes, NOW)
+    assert [x.host for x in next(iter(learned.values()))] == ["vm1", "vm1"]
+    inp = build(
+        with_collected(sources_of(hosts["vm2"], CaptureCache()), outcomes["vm2"], NOW, learned)
+    )
+    assert inp.capture is not None
+    options = Options(facts=inp.capture.boot_facts(inp.kernel.release))
+    sim = simulate(inp.capture.entries, inp.cmdline, inp.kernel, inp.capture.setup_data, options)
+    assert sim.regions[0].start == OOPS and "on vm1" in sim.regions[0].note
+    alone = build(with_collected(sources_of(hosts["vm2"], CaptureCache()), outcomes["vm2"], NOW))
+    assert alone.capture is not None and alone.capture.learned == ()

@@ -149,13 +149,16 @@ def collect_inputs(
     inputs: list[HostInput] = []
     errors: list[LintError] = []
     now = dt.datetime.now(dt.timezone.utc)
+    learned = None
+    if collected:
+        from memmap_lint.engine.lint_collected import fleet_learned, with_collected
+
+        learned = fleet_learned(collected, now)
     for host in hosts if progress is None else progress.track(hosts):
         try:
             sources = sources_of(host, captures)
             if collected is not None and host.name in collected:
-                from memmap_lint.engine.lint_collected import with_collected
-
-                sources = with_collected(sources, collected[host.name], now)
+                sources = with_collected(sources, collected[host.name], now, learned)
             inputs.append(build(sources))
         except LintError as exc:
             errors.append(exc.located(inventory.path))

@@ -13,6 +13,7 @@ what was ``used`` instead: ``cache``, ``inventory`` or ``none``) and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.hostinput import Sources
 from memmap_lint.engine.learned import learned_addresses
 from memmap_lint.errors import LintError
+from memmap_lint.kernel.earlyboot import Learned
 
 INVENTORY_CMDLINE_VARS = ("kernel_cmdline", "boot_files")
 INVENTORY_KERNEL_VARS = ("kernel", "dialect")
@@ -36,8 +38,33 @@ def human_age(seconds: float) -> str:
     return f"{int(seconds)} seconds"
 
 
-def with_collected(inp: Sources, outcome: Outcome, now: datetime) -> Sources:
-    """``inp`` with the host's collected map, command line, kernel and facts."""
+def fleet_learned(
+    collected: Mapping[str, Outcome], now: datetime
+) -> dict[str, tuple[Learned, ...]]:
+    """The learned reserve_mem addresses of every collected host, by hardware profile (firmware
+    map digest): only hosts whose facts show one are parsed again."""
+    found: dict[str, list[Learned]] = {}
+    for name, outcome in collected.items():
+        learned = learned_addresses(outcome.facts, name) if outcome.facts else ()
+        if not learned or outcome.facts is None:
+            continue
+        try:
+            digest = view_of(outcome.facts, str(outcome.cache_file), now).digest
+        except LintError:
+            continue
+        if digest is not None:
+            found.setdefault(digest, []).extend(learned)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def with_collected(
+    inp: Sources,
+    outcome: Outcome,
+    now: datetime,
+    learned: Mapping[str, tuple[Learned, ...]] | None = None,
+) -> Sources:
+    """``inp`` with the host's collected map, command line, kernel and facts; ``learned``
+    (:func:`fleet_learned`) adds what other hosts of its profile showed, after its own."""
     host = inp.host
     facts: dict[str, Any] = dict(inp.facts)
     failure = outcome.failure
@@ -70,7 +97,9 @@ def with_collected(inp: Sources, outcome: Outcome, now: datetime) -> Sources:
                 f"the host reported at {outcome.facts.collected_at}; the collected map is used"
             )
         capture, digest = view.capture, view.digest
-        capture = replace(capture, learned=learned_addresses(outcome.facts, host.name))
+        own = learned_addresses(outcome.facts, host.name)
+        others = (learned or {}).get(view.digest or "", ())
+        capture = replace(capture, learned=own + tuple(x for x in others if x.host != host.name))
     elif inp.capture is not None:
         collected.pop("profile", None)
     if failure is not None and outcome.age is not None and outcome.age > outcome.max_age:
