@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from memmap_lint.kernel.e820 import RAM, RESERVED_KERN, U64, Entry
+from memmap_lint.kernel.e820 import U64, Entry, usable
 
 PAGE_SIZE = 4096
 #: arch/x86/realmode/init.c reserves [0, 1 MiB) for the trampoline and BIOS quirks.
@@ -23,9 +23,7 @@ DEFAULT_HEADROOM = 64 << 20
 def memory_ranges(table: Iterable[Entry]) -> list[tuple[int, int]]:
     """``memblock.memory`` after ``e820__memblock_setup()``: usable ranges, merged, page-trimmed."""
     ranges: list[tuple[int, int]] = []
-    for e in sorted(table, key=lambda e: e.start):
-        if e.type not in (RAM, RESERVED_KERN) or not e.size:
-            continue
+    for e in sorted(usable(table), key=lambda e: e.start):
         start, end = e.start, min(e.start + e.size, U64)
         if ranges and ranges[-1][1] >= start:
             ranges[-1] = (ranges[-1][0], max(ranges[-1][1], end))
