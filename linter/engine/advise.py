@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from memmap_lint.captures.parse import Capture
-from memmap_lint.engine.hostinput import HostInput
+from memmap_lint.engine.hostinput import HostInput, with_cmdline
 from memmap_lint.engine.lint import Linter
+from memmap_lint.engine.pipeline import check
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
 from memmap_lint.kernel.consumers import TRACE_FLAGS, instances
 from memmap_lint.kernel.model import (
@@ -514,16 +515,17 @@ def _judge(
     linter: Linter, members: Sequence[Member], params: str, notes: list[str]
 ) -> dict[str, str]:
     """The members on which ``params`` adds a host finding, each with the first one it adds
-    (empty: the line adds none anywhere).
+    (empty: the line adds none anywhere). The findings are ``lint``'s (``pipeline.check``: a
+    host's ignores, inline disables and rule precedence count).
 
     Findings of fleet rules (MM306: hosts of one hardware whose maps differ) are about the
     hosts, whatever the line: they go to ``notes``.
     """
     fleet = {r.code for r in linter.rules if r.scope == "fleet"}
-    base = [replace(m.input, cmdline=parse(_without_consumers(m.subject.cmdline))) for m in members]
-    full = [replace(b, cmdline=parse(_joined(b.cmdline.text, params))) for b in base]
-    before = linter.lint_hosts(base)
-    after = linter.lint_hosts(full)
+    base = [with_cmdline(m.input, _without_consumers(m.subject.cmdline)) for m in members]
+    full = [with_cmdline(b, _joined(b.cmdline.text, params)) for b in base]
+    before = check(linter, base)
+    after = check(linter, full)
     failed: dict[str, str] = {}
     for b, a in zip(before, after, strict=True):
         had = Counter(f.code for f in b.findings)
