@@ -24,9 +24,6 @@ from memmap_lint.cli.common import (
     add_rule_options,
 )
 
-#: The rules ``verify`` runs unless ``--select`` names others.
-DEFAULT_SELECT = ("MM6", "MM7")
-
 
 def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
@@ -78,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.engine.lint import Linter
     from memmap_lint.engine.pipeline import Options, check, collect, rules_and_config
     from memmap_lint.engine.registry import split_codes
-    from memmap_lint.engine.verify import profile_addresses, verify_inputs
+    from memmap_lint.engine.verify import VERIFY_SELECT, profile_addresses, verify_inputs
     from memmap_lint.errors import LintError
     from memmap_lint.inventory.load import load_inventory
     from memmap_lint.inventory.select import select_hosts
@@ -86,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from memmap_lint.report.output import write_output
 
     options = Options(
-        select=split_codes(args.select) or DEFAULT_SELECT,
+        select=split_codes(args.select) or VERIFY_SELECT,
         ignore=split_codes(args.ignore),
         rules_dirs=args.rules_dir,
         config=args.config,

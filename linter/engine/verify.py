@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 _RAMOOPS_USING = re.compile(r"ramoops: using 0x([0-9a-f]+)@0x([0-9a-f]+), ecc: (\d+)")
 _RAMOOPS_LINE = re.compile(r"ramoops: (.*?)\s*$")
 _PSTORE_OTHER = re.compile(r"pstore: backend '([^']*)' already loaded: ignoring '([^']*)'")
+#: The rules ``verify`` runs unless its ``select`` names others (CLI and Ansible alike).
+VERIFY_SELECT = ("MM6", "MM7")
 #: The kernel's own ramoops messages that are not failures.
 _RAMOOPS_OK = ("using module parameters", "using 0x")
 

@@ -24,8 +24,6 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     },
 }
 FACTS_KEY = "memmap_lint"
-#: The rules ``memmap-lint verify`` runs unless ``select`` names others.
-DEFAULT_SELECT = ["MM6", "MM7"]
 
 
 class ActionModule(ActionBase):  # type: ignore[misc]
@@ -49,7 +47,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                 rules_for,
             )
             from memmap_lint.engine.registry import split_codes
-            from memmap_lint.engine.verify import verify_host
+            from memmap_lint.engine.verify import VERIFY_SELECT, verify_host
             from memmap_lint.errors import LintError
         except ImportError as exc:
             result.update(failed=True, msg=f"memmap-lint is not installed on the controller: {exc}")
@@ -66,7 +64,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         try:
             facts = HostFacts.from_dict(gathered)
             rules = rules_for(
-                split_codes(args["select"]) or DEFAULT_SELECT, split_codes(args["ignore"]), None
+                split_codes(args["select"]) or VERIFY_SELECT,
+                split_codes(args["ignore"]),
+                None,
             )
             res, verdict = verify_host(host, facts, rules, args["features"], args["dialect"])
         except LintError as exc:
