@@ -52,6 +52,8 @@ def test_another_next_kernel_falls_back_to_the_defaults() -> None:
         Options(facts=facts),
     )
     assert "not the next kernel" in sim.regions[0].risk
+    (story,) = [e.message for e in sim.events if e.action == "early-boot"]
+    assert "kernel image: the image of 6.12.118+deb12-amd64" in story
 
 
 def test_a_kaslr_place_is_used_only_with_nokaslr() -> None:

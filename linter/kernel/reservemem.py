@@ -114,7 +114,8 @@ class Placer:
             parts.append(f"{step.what} {human(step.size)} at {where}")
         free = self.largest
         left = f"; largest free range ~{human(free[1])} at ~{free[0]:#x}" if free else ""
-        return "before reserve_mem=, memblock gave out: " + "; ".join(parts) + left
+        said = f" (kernel image: {self.facts.image_note})" if self.facts.image_note else ""
+        return "before reserve_mem=, memblock gave out: " + "; ".join(parts) + left + said
 
     def alloc(self, size: int, align: int) -> Placement:
         """``memblock_phys_alloc(size, align)`` in every state; the nominal answer with its risk."""
