@@ -57,11 +57,6 @@ def set_caps(caps: Mapping[str, int]) -> None:
     _caps.update(caps)
 
 
-def cap_for(kind: str) -> int:
-    """The cap in bytes for inputs of ``kind``."""
-    return _caps[kind]
-
-
 def _describe(mode: int) -> str | None:
     """What a file of ``mode`` is when it cannot be read as an input, else None."""
     if stat.S_ISDIR(mode):
