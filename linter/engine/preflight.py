@@ -33,6 +33,7 @@ from memmap_lint.engine.hostinput import (
     build,
     entry_release,
     no_location,
+    resolve_kernel,
 )
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.pipeline import check
@@ -43,7 +44,7 @@ from memmap_lint.inventory.model import Host, Pos
 from memmap_lint.kernel.cmdline import parse
 from memmap_lint.kernel.e820 import U64, Entry
 from memmap_lint.kernel.model import DIALECTS, PLACED, Simulation
-from memmap_lint.kernel.release import Kernel, kernel_for
+from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.simulate import simulate
 from memmap_lint.kernel.sizes import human
 from memmap_lint.rule import Rule
@@ -332,7 +333,7 @@ def ram_note(result: HostResult) -> str | None:
 
 
 def _kernel_of(sim: Simulation) -> Kernel:
-    return kernel_for(sim.kernel, (), sim.dialect)
+    return resolve_kernel(sim.kernel, (), sim.dialect)
 
 
 def complete_facts(raw: object, address: str) -> HostFacts:

@@ -36,7 +36,7 @@ from memmap_lint.collect.facts import CollectFailure, HostFacts
 from memmap_lint.collect.postboot import IOMEM, PostBoot
 from memmap_lint.engine.collected import view_of
 from memmap_lint.engine.findings import Location
-from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build
+from memmap_lint.engine.hostinput import CaptureCache, HostInput, Sources, build, resolve_kernel
 from memmap_lint.engine.inventory_input import sources_of
 from memmap_lint.engine.observed import (
     TRACE_FAILED,
@@ -53,7 +53,7 @@ from memmap_lint.kernel.cmdline import Cmdline, parse
 from memmap_lint.kernel.consumers import ZONES, instances, ramoops_value
 from memmap_lint.kernel.e820 import Entry
 from memmap_lint.kernel.model import MAINLINE, PLACED, Simulation
-from memmap_lint.kernel.release import Kernel, kernel_for
+from memmap_lint.kernel.release import Kernel
 from memmap_lint.kernel.simulate import Options, simulate
 
 if TYPE_CHECKING:
@@ -315,7 +315,7 @@ def verify_sources(
             "its facts hold no post-boot part (collected by an older memmap-lint)"
         )
     else:
-        kernel = kernel_for(facts.kernel_release, s.features, s.dialect)
+        kernel = resolve_kernel(facts.kernel_release, s.features, s.dialect)
         cmdline = parse(facts.proc_cmdline)
         options = Options(facts=view.capture.boot_facts())
         key = (view.digest, facts.proc_cmdline, kernel, options)
