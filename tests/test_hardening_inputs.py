@@ -265,3 +265,24 @@ def test_stdin_is_read_with_a_cap(tmp_path: Path) -> None:
             stdin=zero, cwd=tmp_path, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
     check(proc, "-: MM001 cannot read: larger than the boot-file size cap")
+
+
+def test_an_inventory_whose_hosts_bring_nothing_is_not_clean(tmp_path: Path) -> None:
+    """A directory of files that are not inventories (read as INI host lists) and a YAML
+    inventory without kernel_cmdline, boot_files or e820: exit 2, never "N clean"."""
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes").write_text("hello world\nfoo\n")
+    (junk / "settings").write_text("GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n")
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("all:\n  hosts:\n    a: {}\n    b: {}\n")
+    for path in (junk, bare):
+        res = subprocess.run(
+            [sys.executable, "-m", "memmap_lint.cli.main", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 2, res.stdout + res.stderr
+        assert f"{path}: MM604 nothing to check" in res.stderr
+        assert "clean" not in res.stdout

@@ -207,6 +207,14 @@ def run(
             progress.stage("resolving hosts", len(hosts))
         inputs, bad = collect_inputs(inventory, hosts, linter.captures, collected, progress)
         out.errors.extend(bad)
+        if (
+            collected is None
+            and inputs
+            and not bad
+            and not any(map(has_something_to_check, inputs))
+        ):
+            out.errors.append(nothing_to_check(inventory.path, len(inputs)))
+            continue
         out.errors.extend(unknown_values(hosts, known_rules(linter.rules)))
         out.errors.extend(unknown_directives(inputs, linter.rules))
         try:
@@ -255,4 +263,19 @@ def every_host_unreachable(hosts: Sequence[Host], outcomes: dict[str, Outcome]) 
     """True when hosts were selected and not one of them could be collected."""
     return bool(hosts) and all(
         (o := outcomes.get(h.name)) is not None and o.failure is not None for h in hosts
+    )
+
+
+def has_something_to_check(inp: HostInput) -> bool:
+    """Whether a host brings a command line, a boot file or a memory map for the rules."""
+    return bool(inp.cmdline.text.strip()) or inp.capture is not None or inp.boot is not None
+
+
+def nothing_to_check(path: str, hosts: int) -> LintError:
+    """The error for an inventory whose hosts bring nothing to check (never "clean")."""
+    return LintError(
+        "MM604",
+        f"nothing to check: none of its {hosts} host(s) has a kernel_cmdline, boot_files or an"
+        " e820 capture (is this an inventory?)",
+        path,
     )
