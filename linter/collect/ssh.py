@@ -327,6 +327,8 @@ def _run_command(
             if not transport.is_active() or channel.closed:
                 # a dead connection leaves the channel readable for select with nothing to
                 # read: checked here, so a reset is reported now, not when the time runs out
+                if time.monotonic() >= deadline:  # the host's watchdog closed it
+                    raise _Failed("timeout", "the host's time limit ran out")
                 raise _Failed(
                     "closed",
                     f"{target.address}: the connection dropped after {len(out)} bytes of output",
