@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the `browser` tests need: Debian's chromium, run headless to load and screenshot
-# the HTML report (tests/test_report_html_browser.py). Idempotent and quiet. Run as root.
+# the HTML report (tests/report/test_report_html_browser.py). Idempotent and quiet. Run as root.
 set -eu
 if command -v chromium >/dev/null 2>&1; then
     exit 0

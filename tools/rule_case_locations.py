@@ -1,6 +1,6 @@
 """Write into every rule case (tests/rules/cases/*.yaml) where its findings point: ``at:``.
 
-Runs each case through the real pipeline (tests/test_rule_cases.py ``findings_of``) and writes
+Runs each case through the real pipeline (tests/rules/test_rule_cases.py ``findings_of``) and writes
 ``at: [...]`` (``memmap_lint.testing.where`` of each finding, in report order) after the case's
 ``fires:`` line, replacing the ``at:`` it had. Review the diff before committing it: the runner
 then asserts these locations. Usage: ``python tools/rule_case_locations.py [CODE...]``.
