@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from memmap_lint.bootconfig.base import Context, Source
-from memmap_lint.bootconfig.model import BootConfig, BootEntry, Diagnostic, Origin, Traced
+from memmap_lint.bootconfig.model import BootConfig, BootEntry, Diagnostic, Traced
+from memmap_lint.errors import LintError
 
 SECURE_BOOT_NOTE = (
     "with Secure Boot on, systemd-stub ignores a command line passed by the boot loader (this "
@@ -99,9 +100,9 @@ class UkiFrontend:
         for n, s in enumerate(sources):
             try:
                 sections = pe_sections(s.text.encode("utf-8", "surrogateescape"))
-            except PeError as exc:
-                diags.append(Diagnostic(str(exc), Origin(s.path, 1, 1)))
-                continue
+            except PeError as exc:  # a file that is not what it claims: nothing was checked
+                what = "unified kernel image" if n == 0 else "UKI add-on"
+                raise LintError("MM505", f"{exc}: this is not a {what}", s.path, 1, 1) from None
             label = f"{s.path}#.cmdline"
             if n == 0 and ".uname" in sections:
                 release = _section_text(sections[".uname"]).strip() or None

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from memmap_lint.bootconfig import load_boot_config
 from memmap_lint.bootconfig.uki import pe_sections
+from memmap_lint.errors import LintError
 
 
 def _need(*tools: str) -> None:
@@ -132,5 +133,19 @@ def test_lint_a_uki_end_to_end(tmp_path: Path) -> None:
 def test_not_a_pe_is_a_located_error(tmp_path: Path) -> None:
     f = tmp_path / "broken.efi"
     f.write_bytes(b"MZ" + bytes(100))
-    config = load_boot_config(f)
-    assert config.diagnostics and "PE" in config.diagnostics[0].message
+    # A file that is not what it claims: nothing was checked, so an error (exit 2), not a finding.
+    with pytest.raises(LintError) as raised:
+        load_boot_config(f)
+    assert raised.value.code == "MM505" and "not a PE image" in raised.value.message
+    assert (raised.value.line, raised.value.column) == (1, 1)
+    text = tmp_path / "notes.efi"
+    text.write_text("quiet splash\n")
+    p = subprocess.run(
+        [sys.executable, "-m", "memmap_lint.cli.main", "--kind", "uki", str(text)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert p.stderr.startswith(f"{text}:1:1: MM505 not a PE image")
+    assert "Traceback" not in p.stderr and not p.stdout
