@@ -182,6 +182,8 @@ def read_stdin(args: argparse.Namespace) -> bytes | None:
         raise LintError("MM001", "'-' (stdin) can be given once")
     if args.fix or args.diff:
         raise LintError("MM001", "--fix and --diff need files, not '-' (stdin)")
+    if sys.stdin.isatty():  # nobody is piping anything in: say so now, do not wait
+        raise LintError("MM001", "'-' reads standard input, which is a terminal: pipe a file in")
     boot = args.kind not in (None, "inventory")
     return read_fd(sys.stdin.fileno(), "-", "boot-file" if boot else "inventory", "MM001")
 

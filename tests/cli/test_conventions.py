@@ -4,6 +4,7 @@ default format per kind of input, ``-`` for stdin, ``--quiet``, ``--statistics``
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -175,3 +176,27 @@ def test_a_baseline_is_read_with_a_cap(fleet: Path) -> None:
     p = run("inventory/prod.yaml", "--baseline", "/dev/zero", "-q", cwd=fleet)
     assert p.returncode == 2
     assert p.stderr.startswith("/dev/zero: MM001 cannot read baseline: larger than the inventory")
+
+
+def test_dash_on_a_terminal_is_an_error_at_once(tmp_path: Path) -> None:
+    """`-` with a terminal on stdin: nothing is piped in, so say so instead of waiting."""
+    import pty
+    import time
+
+    main, tty = pty.openpty()
+    try:
+        t0 = time.monotonic()
+        p = subprocess.run(
+            [sys.executable, "-m", "memmap_lint.cli.main", "-"],
+            stdin=tty,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        elapsed = time.monotonic() - t0
+    finally:
+        os.close(main)
+        os.close(tty)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "MM001 '-' reads standard input, which is a terminal" in p.stderr
+    assert elapsed < 8  # the FIFO/device timeout is 10 s: this must not be it
