@@ -118,7 +118,7 @@ def test_killing_a_writer_never_leaves_a_torn_entry(tmp_path: Path) -> None:
     rng = random.Random(6)
     for _ in range(12):
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(cache_dir), str(Path(__file__).parent.parent)],
+            [sys.executable, "-c", WRITER, str(cache_dir), str(Path(__file__).parent)],
             stdout=subprocess.PIPE,
         )
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"

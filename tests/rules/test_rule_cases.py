@@ -43,8 +43,8 @@ from memmap_lint.kernel.release import kernel_for
 from memmap_lint.kernel.simulate import simulate
 from memmap_lint.testing import lint_case, where
 
-FIXTURES = Path(__file__).parent.parent.parent / "fixtures"
-CASES = Path(__file__).parent.parent.parent / "rules" / "cases"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+CASES = Path(__file__).parent / "cases"
 ALL_RULES = load_rules(entry_points_too=False)
 RULES = {r.code: r for r in ALL_RULES}
 
