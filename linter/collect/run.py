@@ -82,7 +82,9 @@ def open_cache(directory: Path) -> Cache:
         raise LintError(
             "MM601", f"cannot create the cache directory: {exc.strerror}", str(directory)
         ) from None
-    return Cache(directory)
+    cache = Cache(directory)
+    cache.clean_temporaries()  # what a killed writer left behind
+    return cache
 
 
 def quiet_paramiko() -> None:

@@ -30,7 +30,7 @@ from memmap_lint.engine.hostinput import HostInput, with_cmdline
 from memmap_lint.engine.lint import Linter
 from memmap_lint.engine.pipeline import check
 from memmap_lint.kernel.cmdline import Cmdline, Param, parse
-from memmap_lint.kernel.consumers import TRACE_FLAGS, instances
+from memmap_lint.kernel.consumers import RAMOOPS_BUILTIN_FEATURE, TRACE_FLAGS, instances
 from memmap_lint.kernel.model import (
     MAINLINE,
     PLACED,
@@ -414,10 +414,6 @@ def _before_reserve_mem(release: str) -> bool:
     return v is not None and v < (6, 11, 0)
 
 
-#: The kernel feature that declares ramoops built in (CONFIG_PSTORE_RAM=y), as MM407 reads it.
-RAMOOPS_BUILTIN = "ramoops-builtin"
-
-
 def _notes(
     by_dialect: dict[str, list[str]],
     chosen: Sequence[tuple[Want, int]],
@@ -427,11 +423,11 @@ def _notes(
     modular = [
         s.host
         for s in subjects
-        if s.kernel.dialect == RFC and RAMOOPS_BUILTIN not in s.kernel.features
+        if s.kernel.dialect == RFC and RAMOOPS_BUILTIN_FEATURE not in s.kernel.features
     ]
     if modular and any(w.ramoops for w, _ in chosen):
         notes.append(
-            f"{len(modular)} rfc host(s) do not declare the kernel feature {RAMOOPS_BUILTIN}: "
+            f"{len(modular)} rfc host(s) do not declare the kernel feature {RAMOOPS_BUILTIN_FEATURE}: "
             "with the RFC patch ramoops reads mem_name only when built in (CONFIG_PSTORE_RAM=y; "
             "MM407), so build it in there and declare the feature."
         )
