@@ -64,24 +64,41 @@ def _simulation_text(sim: Simulation | None) -> str:
     return json.dumps(body)[1:-1]
 
 
+def _scalar(v: int | None) -> str:
+    return "null" if v is None else str(v)
+
+
 class _FindingText:
-    """``json.dumps(finding.to_json())``, with the strings that hosts share encoded once."""
+    """``json.dumps(finding.to_json())`` from two pieces shared by every finding with the same
+    rule and text: the members before the host, and those from the message to the line."""
 
     def __init__(self) -> None:
-        self._strings: dict[str, str] = {}
-
-    def _shared(self, v: str) -> str:
-        text = self._strings.get(v)
-        if text is None:
-            text = self._strings[v] = json.dumps(v)
-        return text
+        self._heads: dict[tuple[str, str, str], str] = {}
+        self._bodies: dict[tuple[str, str, str | None], str] = {}
+        self._hosts: dict[str, str] = {}
 
     def __call__(self, f: Finding) -> str:
-        parts = []
-        for key, v in f.to_json().items():
-            text = self._shared(v) if isinstance(v, str) and key != "host" else json.dumps(v)
-            parts.append(self._shared(key) + ": " + text)
-        return "{" + ", ".join(parts) + "}"
+        if type(f) is not Finding:  # a subclass may write more members
+            return json.dumps(f.to_json())
+        head = self._heads.get((f.code, f.name, f.severity))
+        if head is None:
+            head = self._heads[(f.code, f.name, f.severity)] = (
+                f'{{"code": {json.dumps(f.code)}, "name": {json.dumps(f.name)}, '
+                f'"severity": {json.dumps(f.severity)}, "host": '
+            )
+        loc = f.location
+        path = loc.path if loc else None
+        body = self._bodies.get((f.message, f.param, path))
+        if body is None:
+            body = self._bodies[(f.message, f.param, path)] = (
+                f', "message": {json.dumps(f.message)}, "param": {json.dumps(f.param)}, '
+                f'"path": {json.dumps(path)}, "line": '
+            )
+        host = self._hosts.get(f.host)
+        if host is None:
+            host = self._hosts[f.host] = json.dumps(f.host)
+        line, column = (loc.line, loc.column) if loc else (None, None)
+        return f'{head}{host}{body}{_scalar(line)}, "column": {_scalar(column)}}}'
 
 
 def render_json(results: Sequence[HostResult]) -> Iterable[str]:
