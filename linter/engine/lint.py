@@ -40,10 +40,21 @@ class Linter:
         options = rule_options(self.rules, self.config.rules, self.config.path, strict=False)
         self.engine = Engine(self.rules, dict(self.config.severity), options)
         self._sims: dict[tuple[Any, ...], Any] = {}
+        #: (capture's id, command line, kernel) -> (capture, simulation): the capture is kept so
+        #: that its id is not reused; hosts of one profile skip building the facts again.
+        self._by_input: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def _simulation(self, inp: HostInput) -> Any:
         if inp.capture is None:
             return None
+        key = (id(inp.capture), inp.cmdline.text, inp.kernel)
+        known = self._by_input.get(key)
+        if known is None:
+            known = self._by_input[key] = (inp.capture, self._simulated(inp))
+        return known[1]
+
+    def _simulated(self, inp: HostInput) -> Any:
+        assert inp.capture is not None
         facts = inp.capture.boot_facts(inp.kernel.release)
         key = (inp.digest, inp.cmdline.text, inp.kernel, facts)
         if key not in self._sims:
@@ -114,14 +125,23 @@ class Linter:
         return results
 
 
+#: Values that stand for themselves in a memo key (with their type: 1, 1.0 and True differ).
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
 def _freeze(value: Any) -> Any:
     """A hashable stand-in for a YAML value that tells apart what rules could tell apart."""
+    t = type(value)
+    if t in _ATOMS:
+        return (t, value)
     if isinstance(value, dict):
-        return frozenset((k, _freeze(v)) for k, v in value.items())
+        return frozenset(
+            [(k, (type(v), v) if type(v) in _ATOMS else _freeze(v)) for k, v in value.items()]
+        )
     if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_freeze(v) for v in value))
+        return (t, tuple([(type(v), v) if type(v) in _ATOMS else _freeze(v) for v in value]))
     hash(value)
-    return (type(value), value)
+    return (t, value)
 
 
 def _facts_key(facts: Mapping[str, Any]) -> Any:
