@@ -166,9 +166,28 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+#: Text chunks are joined up to about this many characters before one encode and one write.
+BATCH = 1 << 16
+
+
 def _encoded(chunks: Iterable[str | bytes]) -> Iterable[bytes]:
+    """The chunks as bytes, small text chunks joined (a report yields one per host)."""
+    pending: list[str] = []
+    size = 0
     for chunk in chunks:
-        yield chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", ENCODING_ERRORS)
+        if isinstance(chunk, bytes):
+            if pending:
+                yield "".join(pending).encode("utf-8", ENCODING_ERRORS)
+                pending, size = [], 0
+            yield chunk
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= BATCH:
+            yield "".join(pending).encode("utf-8", ENCODING_ERRORS)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8", ENCODING_ERRORS)
 
 
 def _write_in_place(path: str, chunks: Iterable[str | bytes]) -> None:
