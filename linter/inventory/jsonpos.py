@@ -9,12 +9,13 @@ walk stays linear in the text.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from sys import intern
-from typing import Any
+from typing import Any, NamedTuple
 
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.textpos import LineIndex
@@ -38,8 +39,7 @@ _CONSTANTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class JNode:
+class JNode(NamedTuple):
     """A JSON value: ``value`` is the plain Python value (dicts/lists hold plain values too)."""
 
     value: Any
@@ -51,8 +51,54 @@ class JNode:
     end: int = 0
 
 
+_new_tuple = tuple.__new__
+
+
+def _node(value: Any, offset: int, end: int = 0) -> JNode:
+    """A node without members or items (``JNode.__new__`` without its keyword handling)."""
+    return _new_tuple(JNode, (value, offset, (), (), end))
+
+
+#: a member whose value is a string, a number or a constant (the text is valid JSON): its key
+#: without escapes (1) and its value (2)
+_SCALAR_MEMBER = re.compile(
+    r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*'
+    r'("[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][-+.eE0-9]*|true|false|null)'
+)
+#: an array item that is a string without escapes, and the separator after it
+_PLAIN_ITEM = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*([,\]])')
+#: the longest line remembered, and the most lines remembered at a time
+_LINE_MAX = 512
+_MEMO_SIZE = 1 << 14
+
+#: A scalar member read from the start of its line: key, key offset, value, value offset, its
+#: end (a string's), where the member's separator ends and whether it closes the object (None:
+#: the separator is on a later line; the offset is the value's end). Offsets from the line start.
+_Member = tuple[str, int, Any, int, int, int, "bool | None"]
+#: the text of a line that holds one scalar member (from its object's '{' or its ',')
+_Memo = dict[str, _Member]
+
+
 def parse(text: str, path: str) -> JNode:
     """The node tree of a JSON document; MM604 with json's line:col when it is not JSON."""
+    with collector_paused():
+        return _parse(text, path)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading a large inventory builds millions of objects
+    and no cycles, and the collector's passes over them were a third of the time at 100k hosts."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, path: str) -> JNode:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -60,7 +106,7 @@ def parse(text: str, path: str) -> JNode:
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
         raise LintError("MM604", f"invalid JSON: {exc}", path) from exc
     try:
-        node, _ = _value(text, _skip(text, 0))
+        node, _ = _value(text, _skip(text, 0), {})
     except RecursionError as exc:
         raise LintError("MM604", "JSON nested too deeply", path) from exc
     except _Duplicate as dup:
@@ -86,65 +132,129 @@ def _skip(text: str, i: int) -> int:
     return m.end() if m else i
 
 
-def _value(text: str, i: int) -> tuple[JNode, int]:
+def _value(text: str, i: int, memo: _Memo) -> tuple[JNode, int]:
     c = text[i]
     if c == '"':
         value, end = scanstring(text, i + 1)
         # one object per distinct string: --list repeats every group var on every host
-        return JNode(intern(value), i, end=end), end
+        return _node(intern(value), i, end), end
     if c == "{":
-        return _object(text, i)
+        return _object(text, i, memo)
     if c == "[":
-        return _array(text, i)
+        return _array(text, i, memo)
     for word, constant in _CONSTANTS.items():
         if text.startswith(word, i):
-            return JNode(constant, i), i + len(word)
+            return _node(constant, i), i + len(word)
     m = _NUMBER.match(text, i)
     assert m is not None, "json.loads accepted the text"
     number: Any = float(m.group(0)) if m.group(2) or m.group(3) else int(m.group(0))
-    return JNode(number, i), m.end()
+    return _node(number, i), m.end()
 
 
-def _object(text: str, start: int) -> tuple[JNode, int]:
+def _object(text: str, start: int, memo: _Memo) -> tuple[JNode, int]:
     members: list[tuple[str, int, JNode]] = []
     value: dict[str, Any] = {}
     i = start + 1
+    find, remembered = text.find, memo.get
     while True:
-        m = _MEMBER.match(text, i)  # a key without escapes, and its ':'
-        if m is not None:
-            key, key_at, i = intern(m.group(1)), m.start(1) - 1, m.end()
+        # ansible-inventory --list writes one member a line and repeats each group var's line on
+        # every host: a line seen before is read from the memo
+        nl = find("\n", i + 1, i + _LINE_MAX)
+        known = remembered(text[i:nl]) if nl > 0 else None
+        if known is None:
+            known = _scalar_member(text, i, nl, memo)
+        if known is not None:
+            key, key_rel, v, v_rel, end_rel, after_rel, closing = known
+            key_at = i + key_rel
+            node = _new_tuple(JNode, (v, i + v_rel, (), (), i + end_rel if end_rel else 0))
+            i += after_rel
         else:
-            i = _skip(text, i)
-            if text[i] == "}":  # only where the object is empty
-                return JNode(value, start), i + 1
-            key, i_key_end = scanstring(text, i + 1)
-            key_at = i
-            i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
-        node, i = _value(text, i)
+            m = _MEMBER.match(text, i)  # a key without escapes, and its ':'
+            if m is not None:
+                key, key_at, i = intern(m.group(1)), m.start(1) - 1, m.end()
+            else:
+                i = _skip(text, i)
+                if text[i] == "}":  # only where the object is empty
+                    return _node(value, start), i + 1
+                key, i_key_end = scanstring(text, i + 1)
+                key_at = i
+                i = _skip(text, _skip(text, i_key_end) + 1)  # past ':'
+            node, i = _value(text, i, memo)
+            closing = None
+        if closing is None:
+            sep = _SEPARATOR.match(text, i)
+            assert sep is not None, "json.loads accepted the text"
+            i = sep.end()
+            closing = sep.group(1) == "}"
         if key in value:
             raise _Duplicate(key, key_at, next(at for k, at, _ in members if k == key))
         members.append((key, key_at, node))
         value[key] = node.value
-        sep = _SEPARATOR.match(text, i)
-        assert sep is not None, "json.loads accepted the text"
-        if sep.group(1) == "}":
-            return JNode(value, start, members=tuple(members)), sep.end()
-        i = sep.end()
+        if closing:
+            return _new_tuple(JNode, (value, start, tuple(members), (), 0)), i
 
 
-def _array(text: str, start: int) -> tuple[JNode, int]:
+def _scalar_member(text: str, i: int, nl: int, memo: _Memo) -> _Member | None:
+    """The scalar member from offset ``i`` (after '{' or ','), remembered when it is all of the
+    text up to the newline at ``nl``; None when the member there is not a scalar one."""
+    m = _SCALAR_MEMBER.match(text, i)
+    if m is None:
+        return None
+    node, end = _value(text, m.start(2), memo)
+    sep = _SEPARATOR.match(text, end)
+    assert sep is not None, "json.loads accepted the text"
+    after = sep.end()
+    key_rel, end_rel = m.start(1) - 1 - i, node.end and node.end - i
+    known = (
+        intern(m.group(1)),
+        key_rel,
+        node.value,
+        node.offset - i,
+        end_rel,
+        after - i,
+        sep.group(1) == "}",
+    )
+    if nl > 0:
+        if after <= nl and _space_to(text, after, nl):
+            line: _Member | None = known
+        elif end <= nl and _space_to(text, end, nl):  # the separator is on a later line
+            line = (*known[:5], end - i, None)
+        else:
+            line = None
+        if line is not None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[text[i:nl]] = line
+    return known
+
+
+def _space_to(text: str, i: int, end: int) -> bool:
+    """Whether ``text[i:end]`` is JSON whitespace."""
+    m = _WS.match(text, i, end)
+    return m is not None and m.end() == end
+
+
+def _array(text: str, start: int, memo: _Memo) -> tuple[JNode, int]:
     items: list[JNode] = []
     i = _skip(text, start + 1)
     if text[i] == "]":
-        return JNode([], start), i + 1
+        return _node([], start), i + 1
     while True:
-        node, i = _value(text, i)
-        items.append(node)
-        sep = _SEPARATOR.match(text, i)
-        assert sep is not None, "json.loads accepted the text"
-        if sep.group(1) == "]":
-            return JNode([n.value for n in items], start, items=tuple(items)), sep.end()
-        i = _skip(text, sep.end())
+        m = _PLAIN_ITEM.match(text, i)
+        if m is not None:  # a host name of a group's "hosts"
+            items.append(_node(intern(m.group(1)), m.start(1) - 1, m.end(1) + 1))
+            i = m.end()
+            closing = m.group(2) == "]"
+        else:
+            node, i = _value(text, i, memo)
+            items.append(node)
+            sep = _SEPARATOR.match(text, i)
+            assert sep is not None, "json.loads accepted the text"
+            i = sep.end()
+            closing = sep.group(1) == "]"
+        if closing:
+            return _new_tuple(JNode, ([n.value for n in items], start, (), tuple(items), 0)), i
+        i = _skip(text, i)
 
 
 def is_verbatim(node: JNode) -> bool:

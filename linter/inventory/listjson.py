@@ -16,10 +16,10 @@ from typing import Any
 
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.ini import descendants
-from memmap_lint.inventory.jsonpos import JNode, is_verbatim, parse, string_offsets
+from memmap_lint.inventory.jsonpos import JNode, collector_paused, parse, string_offsets
 from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.reader import Reader
-from memmap_lint.inventory.textpos import LineIndex, MappedVarDef, mapped
+from memmap_lint.inventory.textpos import LineIndex, as_written, mapped
 
 _GROUP_KEYS = ("hosts", "vars", "children")
 
@@ -155,21 +155,26 @@ class ListReader:
 
     def _vars(self, node: JNode, where: str) -> dict[str, VarDef]:
         defs: dict[str, VarDef] = {}
+        pos = self.pos
         for key, at, vnode in node.members:
-            vnode = _unwrap(vnode)
-            key_pos = self.pos(at)
-            if not isinstance(vnode.value, str):
-                defs[key] = VarDef(_plain(vnode.value), self.pos(vnode.offset), key_pos, True)
-                continue
-            pos = self.pos(vnode.offset + 1)
-            if is_verbatim(vnode):  # its characters follow its opening quote
-                defs[key] = MappedVarDef(vnode.value, pos, key_pos, True, first=pos.column)
+            value = vnode.value
+            if type(value) is not str:  # strings first: most values are
+                if isinstance(value, dict):
+                    vnode = _unwrap(vnode)
+                    value = vnode.value
+                if not isinstance(value, str):
+                    key_pos = pos(at)
+                    defs[key] = VarDef(_plain(value), pos(vnode.offset), key_pos, True)
+                    continue
+            key_pos = pos(at)
+            if vnode.end - vnode.offset - 2 == len(value):  # is_verbatim: no escapes inside
+                defs[key] = as_written(value, pos(vnode.offset + 1), key_pos)
                 continue
             chars = string_offsets(self.text, vnode)
             first = chars[0] if chars else vnode.offset + 1
-            pos = self.pos(first)
-            columns = [pos.column + (c - first) for c in chars]
-            defs[key] = mapped(vnode.value, pos, key_pos, columns)
+            p = pos(first)
+            columns = [p.column + (c - first) for c in chars]
+            defs[key] = mapped(value, p, key_pos, columns)
         self.reader.validate(defs, self.path, where)
         return defs
 
@@ -183,8 +188,8 @@ def _member(node: JNode, key: str) -> JNode | None:
 
 
 def _unwrap(node: JNode) -> JNode:
-    """``{"__ansible_unsafe": "text"}`` as the string node ``"text"``."""
-    inner = _member(node, "__ansible_unsafe") if isinstance(node.value, dict) else None
+    """``{"__ansible_unsafe": "text"}`` (an object node) as the string node ``"text"``."""
+    inner = _member(node, "__ansible_unsafe")
     return inner if inner is not None and isinstance(inner.value, str) else node
 
 
@@ -201,7 +206,8 @@ def _plain(value: Any) -> Any:
 
 def read_list_json(reader: Reader, root: JNode, text: str, path: str) -> None:
     """Add the groups, hosts and variables of ``--list`` JSON ``root`` (parsed from ``text``)."""
-    ListReader(reader, text, path).read(root)
+    with collector_paused():
+        ListReader(reader, text, path).read(root)
 
 
 def parse_json(text: str, path: str) -> JNode:

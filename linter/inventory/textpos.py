@@ -10,6 +10,7 @@ at its start.
 from __future__ import annotations
 
 import re
+import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -52,7 +53,37 @@ def mapped(value: Any, pos: Pos, key_pos: Pos, columns: Sequence[int]) -> Mapped
     return MappedVarDef(value, pos, key_pos, True, tuple(columns))
 
 
+# A frozen dataclass's __init__ sets each field through object.__setattr__; setting the slots
+# directly makes the same object in half the time (a 100k-host inventory makes millions).
+_new = object.__new__
+
+
+def _setters(cls: type, *fields: str) -> list[Callable[[Any, Any], None]]:
+    """The setters of slots ``fields`` of ``cls`` (their member descriptors' ``__set__``)."""
+    return [getattr(cls, name).__set__ for name in fields]
+
+
+_set_path, _set_line, _set_column, _set_style = _setters(Pos, "path", "line", "column", "style")
+_set_value, _set_pos, _set_key_pos, _set_single, _set_columns, _set_first = _setters(
+    MappedVarDef, "value", "pos", "key_pos", "single_line", "columns", "first"
+)
+
+
+def as_written(value: str, pos: Pos, key_pos: Pos) -> MappedVarDef:
+    """A string variable written as it reads from ``pos`` on (no quotes or escapes inside)."""
+    d = _new(MappedVarDef)
+    _set_value(d, value)
+    _set_pos(d, pos)
+    _set_key_pos(d, key_pos)
+    _set_single(d, True)
+    _set_columns(d, ())
+    _set_first(d, pos.column)
+    return d
+
+
 _NEWLINE = re.compile("\n")
+#: past the end of any text
+_END = sys.maxsize
 
 
 class LineIndex:
@@ -69,12 +100,30 @@ class LineIndex:
         self._starts = starts
 
     def positions(self, path: str) -> Callable[[int], Pos]:
-        """A function giving the ``Pos`` in file ``path`` of an offset (one call per value)."""
+        """A function giving the ``Pos`` in file ``path`` of an offset (one call per value).
+
+        It keeps the line of its last answer: an offset on that line or the next one costs no
+        search, so reading a text from start to end is linear.
+        """
         starts = self._starts
+        last = len(starts)  # the number of lines
+        line, lo, hi = 1, 0, starts[1] if last > 1 else _END  # line ``line`` is [lo, hi)
 
         def pos(offset: int) -> Pos:
-            line = bisect_right(starts, offset)
-            return Pos(path, line, offset - starts[line - 1] + 1)
+            nonlocal line, lo, hi
+            if not lo <= offset < hi:
+                if hi <= offset and (line + 1 >= last or offset < starts[line + 1]):
+                    line, lo = line + 1, hi
+                else:
+                    line = bisect_right(starts, offset)
+                    lo = starts[line - 1]
+                hi = starts[line] if line < last else _END
+            p = _new(Pos)  # Pos(path, line, offset - lo + 1)
+            _set_path(p, path)
+            _set_line(p, line)
+            _set_column(p, offset - lo + 1)
+            _set_style(p, None)
+            return p
 
         return pos
 
