@@ -24,8 +24,6 @@ from memmap_lint.inventory.textpos import LineIndex
 scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 _WS = re.compile(r"[ \t\n\r]*")
-#: an object member's key written without escapes, up to its value (the text is valid JSON)
-_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')
 #: what follows a member or an item: ',' or the end of its object or array
 _SEPARATOR = re.compile(r"[ \t\n\r]*([,}\]])")
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -59,11 +57,11 @@ def _node(value: Any, offset: int, end: int = 0) -> JNode:
     return _new_tuple(JNode, (value, offset, (), (), end))
 
 
-#: a member whose value is a string, a number or a constant (the text is valid JSON): its key
-#: without escapes (1) and its value (2)
-_SCALAR_MEMBER = re.compile(
+#: an object member whose key has no escapes (1), up to its value; when the value is a string,
+#: a number or a constant: the value (2) and the separator after it (3) (the text is valid JSON)
+_MEMBER_LINE = re.compile(
     r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*'
-    r'("[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][-+.eE0-9]*|true|false|null)'
+    r'(?:("[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][-+.eE0-9]*|true|false|null)[ \t\n\r]*([,}]))?'
 )
 #: an array item that is a string without escapes, and the separator after it
 _PLAIN_ITEM = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*([,\]])')
@@ -161,16 +159,18 @@ def _object(text: str, start: int, memo: _Memo) -> tuple[JNode, int]:
         # every host: a line seen before is read from the memo
         nl = find("\n", i + 1, i + _LINE_MAX)
         known = remembered(text[i:nl]) if nl > 0 else None
+        m = None
         if known is None:
-            known = _scalar_member(text, i, nl, memo)
+            m = _MEMBER_LINE.match(text, i)
+            if m is not None and m.group(3) is not None:
+                known = _scalar_member(text, i, nl, memo, m)
         if known is not None:
             key, key_rel, v, v_rel, end_rel, after_rel, closing = known
             key_at = i + key_rel
             node = _new_tuple(JNode, (v, i + v_rel, (), (), i + end_rel if end_rel else 0))
             i += after_rel
         else:
-            m = _MEMBER.match(text, i)  # a key without escapes, and its ':'
-            if m is not None:
+            if m is not None:  # a key without escapes, and its ':'
                 key, key_at, i = intern(m.group(1)), m.start(1) - 1, m.end()
             else:
                 i = _skip(text, i)
@@ -194,33 +194,37 @@ def _object(text: str, start: int, memo: _Memo) -> tuple[JNode, int]:
             return _new_tuple(JNode, (value, start, tuple(members), (), 0)), i
 
 
-def _scalar_member(text: str, i: int, nl: int, memo: _Memo) -> _Member | None:
-    """The scalar member from offset ``i`` (after '{' or ','), remembered when it is all of the
-    text up to the newline at ``nl``; None when the member there is not a scalar one."""
-    m = _SCALAR_MEMBER.match(text, i)
-    if m is None:
-        return None
-    node, end = _value(text, m.start(2), memo)
-    sep = _SEPARATOR.match(text, end)
-    assert sep is not None, "json.loads accepted the text"
-    after = sep.end()
-    key_rel, end_rel = m.start(1) - 1 - i, node.end and node.end - i
+def _scalar_member(text: str, i: int, nl: int, memo: _Memo, m: re.Match[str]) -> _Member:
+    """The member ``_MEMBER_LINE`` matched from offset ``i`` (after '{' or ','), with a scalar
+    value; remembered when it is all of the text up to the newline at ``nl``."""
+    raw, at, end = m.group(2), m.start(2), m.end(2)
+    if raw[0] == '"':
+        value: Any = intern(scanstring(text, at + 1)[0] if "\\" in raw else raw[1:-1])
+        end_rel = end - i
+    else:  # as _value reads them
+        if raw in _CONSTANTS:
+            value = _CONSTANTS[raw]
+        elif "." in raw or "e" in raw or "E" in raw:
+            value = float(raw)
+        else:
+            value = int(raw)
+        end_rel = 0
+    after = m.end(3)
     known = (
         intern(m.group(1)),
-        key_rel,
-        node.value,
-        node.offset - i,
+        m.start(1) - 1 - i,
+        value,
+        at - i,
         end_rel,
         after - i,
-        sep.group(1) == "}",
+        m.group(3) == "}",
     )
     if nl > 0:
-        if after <= nl and _space_to(text, after, nl):
-            line: _Member | None = known
-        elif end <= nl and _space_to(text, end, nl):  # the separator is on a later line
+        line: _Member | None = None
+        if after == nl or (after < nl and _space_to(text, after, nl)):
+            line = known
+        elif end == nl or (end < nl and _space_to(text, end, nl)):  # the separator is further on
             line = (*known[:5], end - i, None)
-        else:
-            line = None
         if line is not None:
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
