@@ -4,7 +4,8 @@ The text is first read by ``json.loads`` (its errors, line and column are the on
 then this walk builds the same values with the json module's own string scanner and number
 syntax, keeping each value's offset and, for strings, where the string ends: the offset of each
 of its characters is worked out only for a string that needs it (``string_offsets``), so the
-walk stays linear in the text.
+walk stays linear in the text. A line that holds one member with a scalar value is read once:
+the same text further on (``--list`` repeats each group var on every host) is taken from a memo.
 """
 
 from __future__ import annotations
