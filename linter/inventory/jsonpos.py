@@ -10,11 +10,9 @@ the same text further on (``--list`` repeats each group var on every host) is ta
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from sys import intern
 from typing import Any, NamedTuple
 
@@ -80,24 +78,6 @@ _Memo = dict[str, _Member]
 
 def parse(text: str, path: str) -> JNode:
     """The node tree of a JSON document; MM604 with json's line:col when it is not JSON."""
-    with collector_paused():
-        return _parse(text, path)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: reading a large inventory builds millions of objects
-    and no cycles, and the collector's passes over them were a third of the time at 100k hosts."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _parse(text: str, path: str) -> JNode:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:

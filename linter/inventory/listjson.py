@@ -16,7 +16,7 @@ from typing import Any
 
 from memmap_lint.errors import LintError
 from memmap_lint.inventory.ini import descendants
-from memmap_lint.inventory.jsonpos import JNode, collector_paused, parse, string_offsets
+from memmap_lint.inventory.jsonpos import JNode, parse, string_offsets
 from memmap_lint.inventory.model import Group, VarDef
 from memmap_lint.inventory.reader import Reader
 from memmap_lint.inventory.textpos import LineIndex, as_written, mapped
@@ -206,8 +206,7 @@ def _plain(value: Any) -> Any:
 
 def read_list_json(reader: Reader, root: JNode, text: str, path: str) -> None:
     """Add the groups, hosts and variables of ``--list`` JSON ``root`` (parsed from ``text``)."""
-    with collector_paused():
-        ListReader(reader, text, path).read(root)
+    ListReader(reader, text, path).read(root)
 
 
 def parse_json(text: str, path: str) -> JNode:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memmap_lint.errors import LintError, LintErrors
+from memmap_lint.inventory.gcpause import collector_paused
 from memmap_lint.inventory.model import Group, Host, Inventory, VarDef
 from memmap_lint.inventory.reader import Reader
 
@@ -48,9 +49,12 @@ def load_inventory(
     not a file (``-``, stdin: its format told by content, paths in it relative to the current
     directory).
     """
-    root = Path(path)
+    with collector_paused():
+        return _load(Path(path), str(path), progress, data)
+
+
+def _load(root: Path, label: str, progress: Progress | None, data: bytes | None) -> Inventory:
     reader = Reader(progress)
-    label = str(path)
     # YAML, INI or ansible-inventory JSON; a directory's files and group_vars/host_vars as
     # Ansible finds them (inventory_sources).
     from memmap_lint.inventory.sources import inventory_files, read_source

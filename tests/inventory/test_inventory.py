@@ -65,7 +65,13 @@ def test_every_schema_error_is_reported_with_its_place() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["all: [1, 2]", "all:\n  hosts: [a, b]\n", "all:\n  vars: {kernel: [", "- a\n- b\n", "all: {vars: {kernel: !!python/name:os.system x}}"],
+    [
+        "all: [1, 2]",
+        "all:\n  hosts: [a, b]\n",
+        "all:\n  vars: {kernel: [",
+        "- a\n- b\n",
+        "all: {vars: {kernel: !!python/name:os.system x}}",
+    ],
 )
 def test_broken_inventories_give_mm604(tmp_path: Path, text: str) -> None:
     p = tmp_path / "inv.yaml"
@@ -132,3 +138,32 @@ def test_schema_is_valid_json_schema() -> None:
 
     cls = jsonschema.validators.validator_for(schema())
     cls.check_schema(schema())
+
+
+def test_the_cycle_collector_is_paused_while_reading_and_back_after(tmp_path: Path) -> None:
+    import gc
+
+    from memmap_lint.report.progress import Progress
+
+    seen: list[bool] = []
+
+    class Watch(Progress):
+        """Notes whether the collector is on each time a host entry is read."""
+
+        def advance(self, n: int = 1) -> None:
+            seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    load_inventory(INV / "precedence.yaml", Watch())
+    assert seen and not any(seen) and gc.isenabled()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("all:\n  hosts: [\n")
+    with pytest.raises(LintErrors):
+        load_inventory(bad)
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        load_inventory(INV / "precedence.yaml")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
