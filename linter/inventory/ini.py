@@ -217,8 +217,7 @@ class IniReader:
         source = rest.strip()
         first = self.lead + start + 1
         columns = range(first, first + len(source))
-        key_pos = self.pos(len(text[:eq]) - len(text[:eq].lstrip()))
-        d = self._value(source, columns, self.pos(start), key_pos)
+        d = self._value(source, columns, self.pos(start))
         if d is None:
             return
         defs = {key: d}
@@ -256,7 +255,7 @@ class IniReader:
             cols = [base + i for i in tok.index[len(key) + 1 :]]
             after_eq = self.lead + tok.index[len(key)] + 2
             vpos = Pos(self.path, self.line, cols[0] if cols else after_eq)
-            d = self._value(source, cols, vpos, self.pos(tok.start))
+            d = self._value(source, cols, vpos)
             if d is None:
                 return
             defs[key] = d
@@ -267,7 +266,7 @@ class IniReader:
             digits = str(port)
             index = tokens[0].index[-len(digits)] if len(tokens[0].index) >= len(digits) else 0
             port_pos = self.pos(index)
-            port_def = VarDef(port, port_pos, host_pos, True)
+            port_def = VarDef(port, port_pos, True)
         for name in names:
             self._add_host(name, group, host_pos, port_def, defs)
 
@@ -293,7 +292,7 @@ class IniReader:
         else:
             reader.host_vars.setdefault(name, {}).update(defs)
 
-    def _value(self, source: str, columns: Sequence[int], pos: Pos, key_pos: Pos) -> VarDef | None:
+    def _value(self, source: str, columns: Sequence[int], pos: Pos) -> VarDef | None:
         try:
             value = parse_value(source)
         except ValueFailure as exc:
@@ -308,7 +307,7 @@ class IniReader:
                 )
             )
             return None
-        return mapped(value, pos, key_pos, _string_columns(value, source, columns))
+        return mapped(value, pos, _string_columns(value, source, columns))
 
 
 def _string_columns(value: Any, source: str, columns: Sequence[int]) -> Sequence[int]:

@@ -156,25 +156,23 @@ class ListReader:
     def _vars(self, node: JNode, where: str) -> dict[str, VarDef]:
         defs: dict[str, VarDef] = {}
         pos = self.pos
-        for key, at, vnode in node.members:
+        for key, _, vnode in node.members:
             value = vnode.value
             if type(value) is not str:  # strings first: most values are
                 if isinstance(value, dict):
                     vnode = _unwrap(vnode)
                     value = vnode.value
                 if not isinstance(value, str):
-                    key_pos = pos(at)
-                    defs[key] = VarDef(_plain(value), pos(vnode.offset), key_pos, True)
+                    defs[key] = VarDef(_plain(value), pos(vnode.offset), True)
                     continue
-            key_pos = pos(at)
             if vnode.end - vnode.offset - 2 == len(value):  # is_verbatim: no escapes inside
-                defs[key] = as_written(value, pos(vnode.offset + 1), key_pos)
+                defs[key] = as_written(value, pos(vnode.offset + 1))
                 continue
             chars = string_offsets(self.text, vnode)
             first = chars[0] if chars else vnode.offset + 1
             p = pos(first)
             columns = [p.column + (c - first) for c in chars]
-            defs[key] = mapped(value, p, key_pos, columns)
+            defs[key] = mapped(value, p, columns)
         self.reader.validate(defs, self.path, where)
         return defs
 

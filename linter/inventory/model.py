@@ -24,7 +24,6 @@ class VarDef:
 
     value: Any
     pos: Pos
-    key_pos: Pos
     single_line: bool
 
     def column_of(self, offset: int) -> tuple[int, int]:

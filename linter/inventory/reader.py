@@ -12,7 +12,7 @@ import yaml
 from memmap_lint.errors import LintError
 from memmap_lint.fileio import decode, read_bytes
 from memmap_lint.inventory.model import Group, VarDef
-from memmap_lint.inventory.schemafast import Check, compile_valid
+from memmap_lint.inventory.schemafast import Check, compile_members
 from memmap_lint.inventory.yamlpos import Pos, compose, mapping_items, scalar_offset_map, value
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def _vars_validator() -> jsonschema.protocols.Validator:
 
 
 @cache
-def _vars_certainly_valid() -> Check | None:
-    """A quick test that passes most mappings without jsonschema (see schemafast)."""
-    return compile_valid(schema()["$defs"]["vars"])
+def _var_checks() -> dict[str, Check] | None:
+    """Quick tests by variable that pass most mappings without jsonschema (see schemafast)."""
+    return compile_members(schema()["$defs"]["vars"])
 
 
 class Reader:
@@ -74,14 +74,14 @@ class Reader:
     def read_vars(self, node: yaml.Node, path: str, where: str) -> dict[str, VarDef]:
         items = self.items(node, path, where)
         out: dict[str, VarDef] = {}
-        for key, vnode, kpos in items:
+        for key, vnode, _ in items:
             try:
                 v = value(vnode, path)
             except LintError as exc:
                 self.errors.append(exc)
                 continue
             single = vnode.start_mark.line == vnode.end_mark.line
-            out[key] = VarDef(v, scalar_offset_map(vnode, path), kpos, single)
+            out[key] = VarDef(v, scalar_offset_map(vnode, path), single)
         self.validate(out, path, where)
         return out
 
@@ -99,12 +99,17 @@ class Reader:
 
     def validate(self, defs: dict[str, VarDef], path: str, where: str) -> None:
         """Check memmap-lint's variables of one mapping against the schema (MM604 errors)."""
+        checks = _var_checks()
+        if checks is not None:
+            for k, var in defs.items():
+                check = checks.get(k)
+                if check is not None and not check(var.value):
+                    break
+            else:
+                return
         known = schema()["$defs"]["vars"]["properties"]
         mine = {k: d.value for k, d in defs.items() if k in known}
         if not mine:
-            return
-        quick = _vars_certainly_valid()
-        if quick is not None and quick(mine):
             return
         for err in sorted(_vars_validator().iter_errors(mine), key=lambda e: list(e.path)):
             key = str(err.path[0]) if err.path else ""

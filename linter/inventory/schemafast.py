@@ -63,6 +63,9 @@ def compile_valid(schema: Mapping[str, Any]) -> Check | None:
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         names = tuple(str(t) for t in types)
+        if names == ("string",) and set(schema) - _NOTES == {"type", "minLength"}:
+            least = int(schema["minLength"])  # the most common: one call instead of three
+            return lambda v: type(v) is str and len(v) >= least
         if names == ("string",):
             checks.append(lambda v: type(v) is str)
         else:
@@ -102,6 +105,26 @@ def compile_valid(schema: Mapping[str, Any]) -> Check | None:
             props[name] = c
         checks.append(lambda v: type(v) is not dict or _properties_valid(props, v))
     return _all_of(checks)
+
+
+def compile_members(schema: Mapping[str, Any]) -> dict[str, Check] | None:
+    """The check of each property of a mapping schema that allows other properties: a dict with
+    string keys is valid when every member that has a check passes it (True is "certainly", as
+    for ``compile_valid``). None when the schema says more than its properties' own schemas."""
+    if not set(schema) <= {"type", "properties", "additionalProperties"} | _NOTES:
+        return None
+    types = schema.get("type", "object")
+    if "object" not in (types if isinstance(types, list) else [types]):
+        return None
+    if schema.get("additionalProperties", True) is not True:
+        return None
+    checks: dict[str, Check] = {}
+    for name, sub in schema.get("properties", {}).items():
+        check = compile_valid(sub)
+        if check is None:
+            return None
+        checks[name] = check
+    return checks
 
 
 def _properties_valid(props: dict[str, Check], v: dict[Any, Any]) -> bool:

@@ -46,11 +46,11 @@ class MappedVarDef(VarDef):
         return self.pos.line, self.pos.column
 
 
-def mapped(value: Any, pos: Pos, key_pos: Pos, columns: Sequence[int]) -> MappedVarDef:
+def mapped(value: Any, pos: Pos, columns: Sequence[int]) -> MappedVarDef:
     """A one-line variable whose string characters sit at ``columns`` (kept compact)."""
     if columns and columns[-1] - columns[0] == len(columns) - 1:  # increasing: consecutive
-        return MappedVarDef(value, pos, key_pos, True, first=columns[0])
-    return MappedVarDef(value, pos, key_pos, True, tuple(columns))
+        return MappedVarDef(value, pos, True, first=columns[0])
+    return MappedVarDef(value, pos, True, tuple(columns))
 
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__; setting the slots
@@ -64,17 +64,16 @@ def _setters(cls: type, *fields: str) -> list[Callable[[Any, Any], None]]:
 
 
 _set_path, _set_line, _set_column, _set_style = _setters(Pos, "path", "line", "column", "style")
-_set_value, _set_pos, _set_key_pos, _set_single, _set_columns, _set_first = _setters(
-    MappedVarDef, "value", "pos", "key_pos", "single_line", "columns", "first"
+_set_value, _set_pos, _set_single, _set_columns, _set_first = _setters(
+    MappedVarDef, "value", "pos", "single_line", "columns", "first"
 )
 
 
-def as_written(value: str, pos: Pos, key_pos: Pos) -> MappedVarDef:
+def as_written(value: str, pos: Pos) -> MappedVarDef:
     """A string variable written as it reads from ``pos`` on (no quotes or escapes inside)."""
     d = _new(MappedVarDef)
     _set_value(d, value)
     _set_pos(d, pos)
-    _set_key_pos(d, key_pos)
     _set_single(d, True)
     _set_columns(d, ())
     _set_first(d, pos.column)

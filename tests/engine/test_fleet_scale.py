@@ -21,13 +21,14 @@ from memmap_lint.engine.pipeline import Options, run
 from memmap_lint.errors import LintErrors
 from memmap_lint.inventory.load import load_inventory
 from memmap_lint.inventory.reader import schema
-from memmap_lint.inventory.schemafast import compile_valid
+from memmap_lint.inventory.schemafast import compile_members, compile_valid
 from memmap_lint.report.json_report import render_json, report_json
 
 E820 = Path(__file__).parent.parent / "fixtures" / "e820"
 
 VARS = schema()["$defs"]["vars"]
 QUICK = compile_valid(VARS)
+MEMBERS = compile_members(VARS)
 VALIDATOR = jsonschema.validators.validator_for(schema())(VARS)
 
 scalars = st.one_of(
@@ -49,32 +50,35 @@ mappings = st.dictionaries(st.sampled_from(sorted(VARS["properties"])), values, 
 
 
 def test_the_shipped_schema_has_a_fast_path() -> None:
-    assert QUICK is not None
+    assert QUICK is not None and MEMBERS is not None
+    assert set(MEMBERS) == set(VARS["properties"])
 
 
 @settings(max_examples=400, deadline=None)
 @given(mappings)
 def test_fast_path_says_valid_only_when_jsonschema_agrees(mapping: dict[str, Any]) -> None:
-    assert QUICK is not None
+    assert QUICK is not None and MEMBERS is not None
     if QUICK(mapping):
+        assert list(VALIDATOR.iter_errors(mapping)) == []
+    if all(MEMBERS[k](v) for k, v in mapping.items()):
         assert list(VALIDATOR.iter_errors(mapping)) == []
 
 
 def test_fast_path_passes_what_inventories_hold() -> None:
-    assert QUICK is not None
-    assert QUICK(
-        {
-            "kernel": "6.12.0-1-amd64",
-            "kernel_cmdline": "ro reserve_mem=12M:4096:oops",
-            "kernel_features": ["memmap-wildcard"],
-            "dialect": "rfc",
-            "e820": "captures/r740.e820",
-            "hardware": {"product": "PowerEdge R740", "bios": 2.19},
-            "memmap_lint_ignore": ["MM3", "region-does-not-fit"],
-            "ansible_port": 22,
-            "ansible_become": True,
-        }
-    )
+    assert QUICK is not None and MEMBERS is not None
+    held: dict[str, Any] = {
+        "kernel": "6.12.0-1-amd64",
+        "kernel_cmdline": "ro reserve_mem=12M:4096:oops",
+        "kernel_features": ["memmap-wildcard"],
+        "dialect": "rfc",
+        "e820": "captures/r740.e820",
+        "hardware": {"product": "PowerEdge R740", "bios": 2.19},
+        "memmap_lint_ignore": ["MM3", "region-does-not-fit"],
+        "ansible_port": 22,
+        "ansible_become": True,
+    }
+    assert QUICK(held)
+    assert all(MEMBERS[k](v) for k, v in held.items())
     # Each of these is an error jsonschema reports: the fast path must not pass them.
     for bad in (
         {"ansible_port": True},
@@ -88,6 +92,7 @@ def test_fast_path_passes_what_inventories_hold() -> None:
     ):
         assert list(VALIDATOR.iter_errors(bad)), bad
         assert not QUICK(bad), bad
+        assert not all(MEMBERS[k](v) for k, v in bad.items()), bad
 
 
 def _fleet(tmp_path: Path, hosts: int) -> Path:

@@ -101,7 +101,6 @@ def test_escaped_values_repeated_in_hostvars_keep_their_columns(tmp_path: Path) 
     for host, key_at in zip("abc", at, strict=True):
         var = inv.hosts[host].vars["kernel_cmdline"]
         assert var.value == value
-        assert (var.key_pos.line, var.key_pos.column) == counted(text, key_at)
         first = text.index('"ro', key_at) + 1
         assert (var.pos.line, var.pos.column) == counted(text, first)
         quiet = value.index("quiet")
