@@ -28,6 +28,7 @@ from memmap_lint.engine.findings import SEVERITIES, Location
 from memmap_lint.kernel.cmdline import Cmdline, Param
 from memmap_lint.kernel.model import Simulation
 from memmap_lint.kernel.release import Kernel
+from memmap_lint.quickinit import quick_init
 
 DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix")
 
@@ -88,6 +89,7 @@ class Option:
         ]
 
 
+@quick_init
 @dataclass(frozen=True)
 class HostContext:
     """What a host rule sees. ``sim`` is None when the host has no e820 map."""

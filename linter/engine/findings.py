@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from memmap_lint.quickinit import quick_init
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -16,6 +18,7 @@ def rank(severity: str) -> int:
     return _RANK[severity]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Location:
     """A place in a file (1-based line and column)."""
@@ -33,6 +36,7 @@ class Location:
         return text
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem on one host: ``param`` is the parameter as written (empty when none)."""

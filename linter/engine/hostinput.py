@@ -22,6 +22,7 @@ from memmap_lint.engine.findings import Location
 from memmap_lint.inventory.model import Host
 from memmap_lint.kernel.cmdline import Cmdline, parse
 from memmap_lint.kernel.release import Kernel, kernel_for
+from memmap_lint.quickinit import quick_init
 
 Locator = Callable[[int | None], Location | None]
 
@@ -34,6 +35,7 @@ def no_location(_offset: int | None) -> Location | None:
     return None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Sources:
     """What is known of one host before it is resolved, each piece from wherever it came.

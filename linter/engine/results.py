@@ -8,8 +8,10 @@ from typing import Any
 
 from memmap_lint.engine.findings import SEVERITIES, Finding
 from memmap_lint.kernel.model import Simulation
+from memmap_lint.quickinit import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HostResult:
     """One host of a run. ``simulation`` is None when the host could not be simulated."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from memmap_lint.quickinit import quick_init
+
 GROUP_KEYS = ("vars", "hosts", "children")
 
 
@@ -18,6 +20,7 @@ class Pos:
     style: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class VarDef:
     """A variable's value and where it was written (``pos``: its value's first character)."""
@@ -56,6 +59,7 @@ class Group:
         return None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Host:
     """A host with its merged variables and the groups it belongs to (``all`` first)."""

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from memmap_lint.inventory.model import Pos, VarDef
+from memmap_lint.quickinit import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MappedVarDef(VarDef):
     """A variable whose string value's character ``i`` was written at column ``columns[i]``.
