@@ -104,12 +104,14 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
+    from contextlib import nullcontext
 
     from memmap_lint.cli.collect import collection
     from memmap_lint.engine.findings import rank
     from memmap_lint.engine.pipeline import Options
     from memmap_lint.engine.pipeline import run as run_pipeline
     from memmap_lint.engine.registry import split_codes
+    from memmap_lint.gcpause import collector_paused
     from memmap_lint.report.progress import Progress
 
     known = None
@@ -136,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
 
         linter = make_linter(args.paths, options)
         fix_errors = apply_fixes(args, linter)
-    done = run_pipeline(args.paths, options, progress, linter)
+    # Without SSH (whose connections leave cycles behind) a run makes almost no cyclic garbage:
+    # the collector is paused while it lints and while it writes the report.
+    pause = collector_paused if args.collect == "never" else nullcontext
+    with pause():
+        done = run_pipeline(args.paths, options, progress, linter)
     seen = {str(e) for e in done.errors}  # a file the fixer could not read, the linter neither
     done.errors[:0] = [e for e in fix_errors if str(e) not in seen]
     progress.close()
@@ -161,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
         # boot files: a line per finding, as editors and pre-commit show linters' output; an
         # inventory: findings grouped by host with where each region lands (the table)
         default = "concise" if done.boot_only else "text"
-        write_report(args, done.shown, done.rules, done.results, default)
+        with pause():
+            write_report(args, done.shown, done.rules, done.results, default)
         progress.close()
     if done.errors or done.unreachable:
         return EXIT_ERROR

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memmap_lint.errors import LintError, LintErrors
-from memmap_lint.inventory.gcpause import collector_paused
+from memmap_lint.gcpause import collector_paused
 from memmap_lint.inventory.model import Group, Host, Inventory, VarDef
 from memmap_lint.inventory.reader import Reader
 

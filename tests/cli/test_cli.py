@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -271,3 +272,27 @@ def test_broken_config_is_one_located_line(tmp_path: Path) -> None:
     bad.write_text("[tool.memmap-lint]\nselect = [\n")
     p = run(str(inv), "--config", str(bad))
     assert p.returncode == 2 and p.stderr.startswith(f"{bad}:") and "invalid TOML" in p.stderr
+
+
+@pytest.mark.parametrize(("collect", "paused"), [("never", True), ("missing", False)])
+def test_lint_pauses_the_cycle_collector_unless_it_collects(
+    collect: str, paused: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import memmap_lint.engine.pipeline as pipeline
+    from memmap_lint.cli.main import main
+
+    seen: list[bool] = []
+    real = pipeline.run
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", watched)
+    inventory = Path(__file__).parent.parent.parent / "inventory" / "prod.yaml"
+    report = tmp_path / "report.json"
+    code = main([str(inventory), "--collect", collect, "--format", "json", "--output", str(report)])
+    assert code in (0, 1) and json.loads(report.read_text())["hosts"]
+    assert seen == [not paused] and gc.isenabled()  # SSH connections leave cycles: not paused

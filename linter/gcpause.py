@@ -1,4 +1,4 @@
-"""Reading an inventory with Python's cycle collector (the gc module) paused."""
+"""Python's cycle collector (the gc module) paused while a run builds its data."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from contextlib import contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection inside (it is switched back on after, if it was on).
 
-    Reading a large inventory builds millions of objects and no cycles; the collector's passes
-    over them were a quarter of a 100k-host YAML read and a third of a JSON one.
+    Reading an inventory and linting its hosts build millions of objects and almost no cycles
+    (578 unreachable objects in a whole 100k-host run); the collector's passes over them were a
+    quarter of a 100k-host YAML read and about a second of the lint after it.
     """
     enabled = gc.isenabled()
     gc.disable()
