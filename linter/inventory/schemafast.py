@@ -95,14 +95,9 @@ def compile_valid(schema: Mapping[str, Any]) -> Check | None:
             return None
         checks.append(lambda v: type(v) is not list or all(item(x) for x in v))
     if "properties" in schema or "additionalProperties" in schema:
-        if schema.get("additionalProperties", True) is not True:
+        props = _property_checks(schema)
+        if props is None:
             return None
-        props: dict[str, Check] = {}
-        for name, sub in schema.get("properties", {}).items():
-            c = compile_valid(sub)
-            if c is None:
-                return None
-            props[name] = c
         checks.append(lambda v: type(v) is not dict or _properties_valid(props, v))
     return _all_of(checks)
 
@@ -116,6 +111,11 @@ def compile_members(schema: Mapping[str, Any]) -> dict[str, Check] | None:
     types = schema.get("type", "object")
     if "object" not in (types if isinstance(types, list) else [types]):
         return None
+    return _property_checks(schema)
+
+
+def _property_checks(schema: Mapping[str, Any]) -> dict[str, Check] | None:
+    """Each property's check, when other properties are allowed and every one compiles."""
     if schema.get("additionalProperties", True) is not True:
         return None
     checks: dict[str, Check] = {}
