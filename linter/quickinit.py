@@ -27,13 +27,18 @@ def quick_init(cls: type[T]) -> type[T]:
             f"{cls.__name__}: quick_init takes a frozen dataclass without __post_init__"
         )
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    own = cls.__init__.__code__
+    names = tuple(f.name for f in fields)
+    if own.co_kwonlyargcount or own.co_varnames[1 : own.co_argcount] != names:
+        # keyword-only, init-only (InitVar) or init=False fields
+        raise TypeError(f"{cls.__name__}: quick_init takes plain fields only")
     in_slots = "__slots__" in cls.__dict__
     # generated names start with "_", which no field name does
     env: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
     args: list[str] = []
     body: list[str] = [] if in_slots else ["    _d = self.__dict__"]
     for f in fields:
-        if not f.init or f.kw_only or f.name.startswith("_") or f.name == "self":
+        if f.name.startswith("_") or f.name == "self":  # would clash with generated names
             raise TypeError(f"{cls.__name__}.{f.name}: quick_init takes plain fields only")
         name = f.name
         if f.default is not dataclasses.MISSING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import pytest
@@ -76,7 +76,17 @@ def test_refuses_what_it_does_not_handle() -> None:
     class KeywordOnly:
         a: int = field(kw_only=True)
 
-    for cls in (Mutable, Checked, KeywordOnly, int):
+    @dataclass(frozen=True)
+    class InitOnly:
+        a: int
+        b: InitVar[int] = 0
+
+    @dataclass(frozen=True)
+    class NotInInit:
+        a: int
+        b: int = field(default=0, init=False)
+
+    for cls in (Mutable, Checked, KeywordOnly, InitOnly, NotInInit, int):
         with pytest.raises(TypeError):
             quick_init(cls)
 
@@ -86,6 +96,7 @@ def test_the_classes_made_per_host_are_still_frozen_dataclasses() -> None:
     loc = Location("inv.yaml", 3, 5)
     host = Host("h", {"kernel": VarDef("6.12", pos, True)}, ("all",), pos)
     made = [
+        pos,
         loc,
         Finding("MM101", "name", "error", "h", "message", location=loc),
         HostResult("h", None, ()),

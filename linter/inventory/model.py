@@ -10,6 +10,7 @@ from memmap_lint.quickinit import quick_init
 GROUP_KEYS = ("vars", "hosts", "children")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Pos:
     """Where a node starts (1-based) and how its scalar was written (``style``)."""

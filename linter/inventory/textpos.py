@@ -55,31 +55,9 @@ def mapped(value: Any, pos: Pos, columns: Sequence[int]) -> MappedVarDef:
     return MappedVarDef(value, pos, True, tuple(columns))
 
 
-# A frozen dataclass's __init__ sets each field through object.__setattr__; setting the slots
-# directly makes the same object in half the time (a 100k-host inventory makes millions).
-_new = object.__new__
-
-
-def _setters(cls: type, *fields: str) -> list[Callable[[Any, Any], None]]:
-    """The setters of slots ``fields`` of ``cls`` (their member descriptors' ``__set__``)."""
-    return [getattr(cls, name).__set__ for name in fields]
-
-
-_set_path, _set_line, _set_column, _set_style = _setters(Pos, "path", "line", "column", "style")
-_set_value, _set_pos, _set_single, _set_columns, _set_first = _setters(
-    MappedVarDef, "value", "pos", "single_line", "columns", "first"
-)
-
-
 def as_written(value: str, pos: Pos) -> MappedVarDef:
     """A string variable written as it reads from ``pos`` on (no quotes or escapes inside)."""
-    d = _new(MappedVarDef)
-    _set_value(d, value)
-    _set_pos(d, pos)
-    _set_single(d, True)
-    _set_columns(d, ())
-    _set_first(d, pos.column)
-    return d
+    return MappedVarDef(value, pos, True, (), pos.column)
 
 
 _NEWLINE = re.compile("\n")
@@ -119,12 +97,7 @@ class LineIndex:
                     line = bisect_right(starts, offset)
                     lo = starts[line - 1]
                 hi = starts[line] if line < last else _END
-            p = _new(Pos)  # Pos(path, line, offset - lo + 1)
-            _set_path(p, path)
-            _set_line(p, line)
-            _set_column(p, offset - lo + 1)
-            _set_style(p, None)
-            return p
+            return Pos(path, line, offset - lo + 1)
 
         return pos
 
